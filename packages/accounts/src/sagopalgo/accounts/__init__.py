@@ -1,0 +1,1 @@
+"""Accounts context: who users are, how they prove it, and the sessions that follow from it."""

@@ -1,0 +1,1 @@
+"""Accounts adapters: SQL storage, argon2 hashing, JWT signing and the HTTP edge."""

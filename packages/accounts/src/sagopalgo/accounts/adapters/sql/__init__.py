@@ -1,0 +1,1 @@
+"""Accounts' tables and repositories on SQLAlchemy Core (SQLite and MariaDB/MySQL)."""

@@ -1,0 +1,191 @@
+"""Accounts use cases: sign up, sign in, refresh with rotation, log out, and who-am-I.
+
+Every method opens its own unit of work and commits explicitly; HTTP never commits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sagopalgo.accounts.domain.errors import InvalidCredentials, InvalidRefreshToken, RefreshTokenReused
+from sagopalgo.accounts.domain.session import AuthSession, RefreshToken, RevokeReason
+from sagopalgo.accounts.domain.user import User
+from sagopalgo.accounts.domain.values import check_password, normalize_email, normalize_username
+from sagopalgo.accounts.ports import AccessTokenIssuer, AccountsUnitOfWork, PasswordHasher
+from sagopalgo.kernel.clock import Clock
+from sagopalgo.kernel.errors import NotFound, Unauthenticated
+from sagopalgo.kernel.identity import Principal
+
+__all__ = ["AccountView", "AccountsService", "TokenPair", "hash_refresh_token"]
+
+# Verifying against a real hash when the email is unknown keeps sign-in time the same either way,
+# so response timing does not reveal which emails have accounts.
+_DUMMY_PASSWORD = "sagopalgo-timing-equaliser"  # noqa: S105 - not a credential
+
+
+@dataclass(frozen=True, slots=True)
+class AccountView:
+    id: int
+    email: str
+    username: str
+    roles: frozenset[str]
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+def hash_refresh_token(token: str) -> str:
+    """Refresh tokens are 256-bit random strings, so a fast hash is enough to store them safely."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _view(user: User) -> AccountView:
+    assert user.id is not None
+    return AccountView(id=user.id, email=user.email, username=user.username, roles=user.roles)
+
+
+class AccountsService:
+    def __init__(
+        self,
+        *,
+        uow: Callable[[], AccountsUnitOfWork],
+        hasher: PasswordHasher,
+        tokens: AccessTokenIssuer,
+        clock: Clock,
+        refresh_ttl: timedelta,
+    ) -> None:
+        self._uow = uow
+        self._hasher = hasher
+        self._tokens = tokens
+        self._clock = clock
+        self._refresh_ttl = refresh_ttl
+        self._dummy_hash: str | None = None
+
+    async def sign_up(self, *, email: str, username: str, password: str, admin: bool = False) -> AccountView:
+        email = normalize_email(email)
+        username = normalize_username(username)
+        check_password(password)
+        password_hash = await self._hasher.hash(password)
+        async with self._uow() as uow:
+            user = await uow.users.add(
+                User(
+                    email=email,
+                    username=username,
+                    password_hash=password_hash,
+                    created_at=self._clock.now(),
+                    is_admin=admin,
+                )
+            )
+            await uow.commit()
+        return _view(user)
+
+    async def sign_in(self, *, email: str, password: str) -> TokenPair:
+        try:
+            email = normalize_email(email)
+        except Exception:  # noqa: BLE001 - a malformed email simply matches no account
+            email = ""
+        async with self._uow() as uow:
+            user = await uow.users.by_email(email) if email else None
+        # The slow hash runs outside any transaction so no database connection waits on it.
+        if user is None:
+            await self._hasher.verify(await self._dummy(), password)
+            raise InvalidCredentials("Wrong email or password.")
+        if not await self._hasher.verify(user.password_hash, password) or not user.active:
+            raise InvalidCredentials("Wrong email or password.")
+        assert user.id is not None
+        async with self._uow() as uow:
+            session = AuthSession(id=secrets.token_hex(16), user_id=user.id, created_at=self._clock.now())
+            await uow.sessions.add(session)
+            pair = await self._issue(uow, user, session)
+            await uow.commit()
+        return pair
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        now = self._clock.now()
+        token_hash = hash_refresh_token(refresh_token)
+        async with self._uow() as uow:
+            stored = await uow.refresh_tokens.get(token_hash)
+            if stored is None:
+                raise InvalidRefreshToken("Unknown refresh token; sign in again.")
+            session = await uow.sessions.get(stored.session_id)
+            user = await uow.users.get(stored.user_id)
+            if session is None or user is None or not user.active:
+                raise InvalidRefreshToken("Unknown refresh token; sign in again.")
+            stored.check_spendable(now, session)
+            if not await uow.refresh_tokens.spend(token_hash, now):
+                await uow.sessions.revoke(session.id, now, RevokeReason.REUSE)
+                await uow.commit()
+                raise RefreshTokenReused(
+                    "This refresh token was already used; the session has been ended. Sign in again."
+                )
+            pair = await self._issue(uow, user, session)
+            await uow.commit()
+        return pair
+
+    async def logout(self, principal: Principal, refresh_token: str) -> None:
+        """End the session of ``refresh_token`` if it is the caller's; anything else changes nothing."""
+        now = self._clock.now()
+        async with self._uow() as uow:
+            stored = await uow.refresh_tokens.get(hash_refresh_token(refresh_token))
+            if stored is not None and stored.user_id == principal.user_id:
+                await uow.sessions.revoke(stored.session_id, now, RevokeReason.LOGOUT)
+                await uow.commit()
+
+    async def me(self, user_id: int) -> AccountView:
+        async with self._uow() as uow:
+            user = await uow.users.get(user_id)
+        if user is None:
+            raise NotFound("No such account.")
+        return _view(user)
+
+    async def principal_for(self, *, user_id: int, session_id: str) -> Principal:
+        """Who an access token speaks for, if its user is still active and its session not revoked."""
+        async with self._uow() as uow:
+            user = await uow.users.get(user_id)
+            session = await uow.sessions.get(session_id)
+        if user is None or not user.active or session is None or not session.active or session.user_id != user_id:
+            raise Unauthenticated("The session has ended; sign in again.")
+        return Principal(user_id=user_id, username=user.username, roles=user.roles, session_id=session_id)
+
+    async def make_admin(self, *, email: str, username: str, password: str) -> AccountView:
+        """Create an admin account, or promote the existing account with that email (password unchanged)."""
+        normalized = normalize_email(email)
+        async with self._uow() as uow:
+            existing = await uow.users.by_email(normalized)
+            if existing is not None and existing.id is not None:
+                await uow.users.set_admin(existing.id, True)
+                await uow.commit()
+                existing.is_admin = True
+                return _view(existing)
+        return await self.sign_up(email=email, username=username, password=password, admin=True)
+
+    async def _issue(self, uow: AccountsUnitOfWork, user: User, session: AuthSession) -> TokenPair:
+        now = self._clock.now()
+        assert user.id is not None
+        refresh = secrets.token_urlsafe(32)
+        await uow.refresh_tokens.add(
+            RefreshToken(
+                token_hash=hash_refresh_token(refresh),
+                session_id=session.id,
+                user_id=user.id,
+                issued_at=now,
+                expires_at=now + self._refresh_ttl,
+            )
+        )
+        access = self._tokens.issue(
+            user_id=user.id, username=user.username, roles=user.roles, session_id=session.id, now=now
+        )
+        return TokenPair(access_token=access, refresh_token=refresh, expires_in=self._tokens.ttl_seconds)
+
+    async def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = await self._hasher.hash(_DUMMY_PASSWORD)
+        return self._dummy_hash

@@ -1,0 +1,103 @@
+"""Accounts use cases: rotation, reuse detection, logout, expiry by the clock."""
+
+import asyncio
+import uuid
+from datetime import timedelta
+
+import pytest
+
+from sagopalgo.accounts.application.service import AccountsService
+from sagopalgo.accounts.domain.errors import InvalidCredentials, InvalidRefreshToken, RefreshTokenReused
+from sagopalgo.kernel.clock import ManualClock
+from sagopalgo.kernel.errors import Unauthenticated
+
+PASSWORD = "correct horse battery"
+
+
+async def _signed_up(service: AccountsService) -> str:
+    email = f"s{uuid.uuid4().hex[:8]}@example.com"
+    await service.sign_up(email=email, username=f"s{uuid.uuid4().hex[:8]}", password=PASSWORD)
+    return email
+
+
+async def test_sign_in_checks_the_password_and_email_case_does_not_matter(service: AccountsService) -> None:
+    email = await _signed_up(service)
+    pair = await service.sign_in(email=email.upper(), password=PASSWORD)
+    assert pair.access_token
+    assert pair.expires_in == 900
+    with pytest.raises(InvalidCredentials):
+        await service.sign_in(email=email, password=PASSWORD + "x")
+    with pytest.raises(InvalidCredentials):
+        await service.sign_in(email="nobody@example.com", password=PASSWORD)
+    with pytest.raises(InvalidCredentials):
+        await service.sign_in(email="not an email", password=PASSWORD)
+
+
+async def test_refresh_rotates_and_a_reused_token_ends_the_whole_session(service: AccountsService) -> None:
+    email = await _signed_up(service)
+    first = await service.sign_in(email=email, password=PASSWORD)
+    second = await service.refresh(first.refresh_token)
+    assert second.refresh_token != first.refresh_token
+    third = await service.refresh(second.refresh_token)
+
+    with pytest.raises(RefreshTokenReused):
+        await service.refresh(first.refresh_token)
+    # The family is revoked: even the newest token no longer works.
+    with pytest.raises(InvalidRefreshToken):
+        await service.refresh(third.refresh_token)
+
+
+async def test_access_is_refused_once_the_session_is_revoked(service: AccountsService) -> None:
+    email = await _signed_up(service)
+    pair = await service.sign_in(email=email, password=PASSWORD)
+    from sagopalgo.accounts.application.service import hash_refresh_token  # noqa: PLC0415
+
+    async with service._uow() as uow:  # noqa: SLF001 - reading what the token names
+        stored = await uow.refresh_tokens.get(hash_refresh_token(pair.refresh_token))
+    assert stored is not None
+    principal = await service.principal_for(user_id=stored.user_id, session_id=stored.session_id)
+    await service.logout(principal, pair.refresh_token)
+    with pytest.raises(Unauthenticated):
+        await service.principal_for(user_id=stored.user_id, session_id=stored.session_id)
+    with pytest.raises(InvalidRefreshToken):
+        await service.refresh(pair.refresh_token)
+
+
+async def test_logout_with_someone_elses_refresh_token_changes_nothing(service: AccountsService) -> None:
+    from sagopalgo.accounts.application.service import hash_refresh_token  # noqa: PLC0415
+
+    alice = await service.sign_in(email=await _signed_up(service), password=PASSWORD)
+    bob = await service.sign_in(email=await _signed_up(service), password=PASSWORD)
+    async with service._uow() as uow:  # noqa: SLF001
+        bob_token = await uow.refresh_tokens.get(hash_refresh_token(bob.refresh_token))
+        alice_token = await uow.refresh_tokens.get(hash_refresh_token(alice.refresh_token))
+    assert bob_token is not None
+    assert alice_token is not None
+    bob_principal = await service.principal_for(user_id=bob_token.user_id, session_id=bob_token.session_id)
+    await service.logout(bob_principal, alice.refresh_token)
+    assert await service.refresh(alice.refresh_token)
+
+
+async def test_refresh_tokens_expire_by_the_clock(service: AccountsService, clock: ManualClock) -> None:
+    pair = await service.sign_in(email=await _signed_up(service), password=PASSWORD)
+    clock.advance(timedelta(days=14))
+    with pytest.raises(InvalidRefreshToken):
+        await service.refresh(pair.refresh_token)
+
+
+async def test_concurrent_refreshes_of_one_token_let_at_most_one_through(service: AccountsService) -> None:
+    pair = await service.sign_in(email=await _signed_up(service), password=PASSWORD)
+    results = await asyncio.gather(*(service.refresh(pair.refresh_token) for _ in range(5)), return_exceptions=True)
+    winners = [r for r in results if not isinstance(r, BaseException)]
+    assert len(winners) <= 1
+    assert all(isinstance(r, (Unauthenticated, Exception)) for r in results if isinstance(r, BaseException))
+    # Whatever the interleaving, the spent token is now refused.
+    with pytest.raises(Unauthenticated):
+        await service.refresh(pair.refresh_token)
+
+
+async def test_make_admin_promotes_an_existing_account(service: AccountsService) -> None:
+    email = await _signed_up(service)
+    view = await service.make_admin(email=email, username="ignored", password="ignored-password")
+    assert "admin" in view.roles
+    assert (await service.me(view.id)).roles == frozenset({"user", "admin"})

@@ -1,0 +1,1 @@
+"""Sagopalgo bidding context: bid rules, the bid gate, bid history and awards."""

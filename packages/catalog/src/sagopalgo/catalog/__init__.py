@@ -1,0 +1,1 @@
+"""Sagopalgo catalog context: categories, lots, images and the lot lifecycle."""

@@ -1,0 +1,1 @@
+"""Sagopalgo payments context: orders for awards and Toss Payments."""

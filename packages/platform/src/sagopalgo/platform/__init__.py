@@ -1,0 +1,1 @@
+"""Technical plumbing shared by the services and context adapters: settings, SQL, Redis, HTTP edges."""

@@ -1,0 +1,103 @@
+"""Typed settings read from ``SAGOPALGO_*`` environment variables, validated at start-up.
+
+One struct for the whole deployment keeps the README's table and the code in one place; each
+service checks the settings it cannot run without (``Settings.require``). A missing or malformed
+value stops start-up with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal, get_args, get_origin
+
+import msgspec
+
+from sagopalgo.kernel.money import DEFAULT_MAX_KRW, INT64_MAX
+
+__all__ = ["PREFIX", "Settings", "SettingsError", "env_name", "load_settings"]
+
+PREFIX = "SAGOPALGO_"
+
+Positive = Annotated[int, msgspec.Meta(ge=1)]
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message names the environment variable."""
+
+
+class Settings(msgspec.Struct, kw_only=True, frozen=True):
+    """Every knob of a deployment, with the embedded defaults of the one-command run."""
+
+    database_url: str = "sqlite+aiosqlite:///./var/sagopalgo.db"
+    """SQLAlchemy async URL: ``sqlite+aiosqlite:///path`` or ``mysql+asyncmy://user:pw@host:3306/db``."""
+    database_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
+    database_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
+    redis_url: str | None = None
+    """``redis://host:6379/0``; unset means in-process stores (embedded default)."""
+    redis_prefix: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "sagopalgo:"
+    redis_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 2.0
+    jwt_secret: Annotated[str, msgspec.Meta(min_length=32)] | None = None
+    """HMAC key for access tokens (at least 32 characters); required by ``serve api``."""
+    access_token_ttl_seconds: Annotated[int, msgspec.Meta(ge=30, le=900)] = 900
+    refresh_token_ttl_seconds: Annotated[int, msgspec.Meta(ge=300, le=90 * 24 * 3600)] = 14 * 24 * 3600
+    auth_rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 10
+    max_request_bytes: Annotated[int, msgspec.Meta(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
+    max_krw: Annotated[int, msgspec.Meta(ge=1000, le=INT64_MAX)] = DEFAULT_MAX_KRW
+    cors_origins: tuple[str, ...] = ()
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "console"] = "json"
+    host: str = "127.0.0.1"
+    port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8000
+    sse_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8001
+    forwarded_allow_ips: str = "127.0.0.1"
+    """Proxies whose X-Forwarded-For is trusted for the client address (rate limits key on it)."""
+    auto_migrate: bool = False
+    """Run database migrations at start-up (the demo does; production runs ``sagopalgo migrate``)."""
+    worker_id: str = ""
+    """Free-form name of this process in logs; defaults to host:pid."""
+
+    def require(self, *names: str) -> None:
+        """Fail start-up unless every named setting has a value."""
+        missing = [env_name(n) for n in names if getattr(self, n) in (None, "")]
+        if missing:
+            raise SettingsError(f"missing required setting(s): {', '.join(missing)}")
+
+    @property
+    def uses_redis(self) -> bool:
+        return bool(self.redis_url)
+
+
+def env_name(field: str) -> str:
+    return PREFIX + field.upper()
+
+
+def _is_tuple(tp: Any) -> bool:
+    if get_origin(tp) is Annotated:
+        tp = get_args(tp)[0]
+    return get_origin(tp) is tuple
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+    """Build settings from the environment (plus explicit overrides), naming any bad variable."""
+    env = os.environ if environ is None else environ
+    raw: dict[str, Any] = {}
+    for field in msgspec.structs.fields(Settings):
+        name = env_name(field.name)
+        if name in env:
+            value: Any = env[name]
+            if _is_tuple(field.type):
+                value = tuple(v.strip() for v in value.split(",") if v.strip())
+            elif value == "" and field.default is None:
+                value = None
+            raw[field.name] = value
+    raw.update(overrides)
+    for key, value in raw.items():
+        try:
+            msgspec.convert({key: value}, Settings, strict=False)
+        except msgspec.ValidationError as exc:
+            raise SettingsError(f"{env_name(key)} is invalid: {exc}") from None
+    try:
+        return msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:  # pragma: no cover - every field was checked above
+        raise SettingsError(str(exc)) from None

@@ -1,0 +1,95 @@
+"""SQLAlchemy engine set-up for the two supported databases (SQLite embedded, MariaDB/MySQL).
+
+Contexts own their tables, each with its own ``MetaData``; they all use ``NAMING_CONVENTION`` so
+constraint names are stable across databases (Alembic needs that to find no drift, and adapters use
+the names to tell which unique constraint a duplicate hit).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import MetaData, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+
+__all__ = [
+    "NAMING_CONVENTION",
+    "create_engine",
+    "new_metadata",
+    "session_factory",
+    "violated_constraint",
+]
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def new_metadata() -> MetaData:
+    """A context's own metadata, with the shared naming convention."""
+    return MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def create_engine(url: str, *, pool_size: int = 10, timeout: float = 5.0, echo: bool = False) -> AsyncEngine:
+    """Create the async engine for ``url`` with the per-backend settings that keep it honest."""
+    parsed = make_url(url)
+    kwargs: dict[str, Any] = {"echo": echo}
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        kwargs["connect_args"] = {"timeout": timeout}
+        engine = create_async_engine(url, **kwargs)
+        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    if parsed.get_backend_name() == "mysql":
+        query = dict(parsed.query)
+        query.setdefault("charset", "utf8mb4")
+        parsed = parsed.set(query=query)
+        kwargs.update(
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            pool_recycle=1800,
+            pool_timeout=timeout,
+            connect_args={"connect_timeout": timeout},
+        )
+        return create_async_engine(parsed, **kwargs)
+    raise ValueError(f"unsupported database backend {parsed.get_backend_name()!r}: use sqlite or mysql")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # WAL lets readers proceed while the single writer commits; busy_timeout makes writers queue
+    # instead of failing with "database is locked" when the API and its workers write together.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def session_factory(engine: AsyncEngine) -> async_sessionmaker[Any]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+_CONSTRAINT = re.compile(r"(uq_[A-Za-z0-9_]+|pk_[A-Za-z0-9_]+)")
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w.]+(?:, [\w.]+)*)")
+
+
+def violated_constraint(exc: IntegrityError) -> str:
+    """Name what a duplicate hit: the constraint name on MySQL, ``table.column`` list on SQLite."""
+    text = str(exc.orig)
+    if match := _SQLITE_UNIQUE.search(text):
+        return match.group(1)
+    if match := _CONSTRAINT.search(text):
+        return match.group(1)
+    return text

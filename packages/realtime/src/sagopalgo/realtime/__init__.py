@@ -1,0 +1,1 @@
+"""Sagopalgo realtime context: lot event publication and subscription."""

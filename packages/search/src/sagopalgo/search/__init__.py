@@ -1,0 +1,1 @@
+"""Sagopalgo search context: the lot search index."""

@@ -1,0 +1,187 @@
+"""Pytest plugin (``-p sagopalgo.testing.plugin``): real-service fixtures and the no-skip rule.
+
+- Each pytest worker gets its own MariaDB database (``sagopalgo_t_<random>_<worker>``), migrated
+  once and dropped at the end, and each test its own Redis key prefix, so parallel runs on the
+  shared servers never meet.
+- SQLite tests get a private copy of a migrated template file (migrating once per worker).
+- Fixtures never skip. Under ``CI`` an unreachable server is an error naming the command that
+  starts it, and any skipped test fails the run. Outside CI, tests marked ``integration`` are
+  deselected with a loud notice when their server is down, so the README's test command still
+  runs everything else on a machine that has only Python.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sagopalgo.kernel.clock import SEOUL, ManualClock
+from sagopalgo.testing.services import (
+    MARIADB_START,
+    REDIS_START,
+    mariadb_exec,
+    mariadb_server_url,
+    reachable,
+    redis_server_url,
+)
+
+_IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+_RUN = uuid.uuid4().hex[:8]
+_state: dict[str, Any] = {"skipped": [], "deselected_integration": 0, "down": []}
+
+
+def _worker() -> str:
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+# ------------------------------------------------------------------ collection and reporting
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        names = set(getattr(item, "fixturenames", ()))
+        if names & {"mariadb_url", "mariadb_empty_url", "redis_url", "redis_prefix"}:
+            item.add_marker(pytest.mark.integration)
+    if _IN_CI:
+        return
+    down = []
+    if not reachable(mariadb_server_url()):
+        down.append(f"MariaDB at {mariadb_server_url()}")
+    if not reachable(redis_server_url()):
+        down.append(f"Redis at {redis_server_url()}")
+    if not down:
+        return
+    keep, drop = [], []
+    for item in items:
+        (drop if item.get_closest_marker("integration") else keep).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+        _state["deselected_integration"] = len(drop)
+        _state["down"] = down
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if report.skipped:
+        _state["skipped"].append(report.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _state["deselected_integration"]:
+        terminalreporter.section("integration tests NOT RUN", sep="!")
+        terminalreporter.write_line(
+            f"{_state['deselected_integration']} integration tests were deselected because "
+            f"{' and '.join(_state['down'])} is unreachable. Start them (see README, 'Running the tests') "
+            "or set SAGOPALGO_TEST_MARIADB_URL / SAGOPALGO_TEST_REDIS_URL. CI never deselects."
+        )
+    if _IN_CI and _state["skipped"]:
+        terminalreporter.section("skipped tests fail CI", sep="!")
+        for nodeid in _state["skipped"]:
+            terminalreporter.write_line(nodeid)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if _IN_CI and _state["skipped"] and not hasattr(session.config, "workerinput"):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# ------------------------------------------------------------------ time
+@pytest.fixture
+def clock() -> ManualClock:
+    """A clock standing at 10:00 KST on a fixed day; tests move it where they need."""
+    return ManualClock(datetime(2026, 11, 25, 10, 0, tzinfo=SEOUL))
+
+
+# ------------------------------------------------------------------ MariaDB
+def _require(url: str, what: str, start: str) -> None:
+    if not reachable(url):
+        raise RuntimeError(f"{what} is not reachable at {url}. Start it with: {start}")
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> Iterator[str]:
+    """A migrated database of this worker's own on the shared MariaDB server."""
+    from sagopalgo.api.db import upgrade  # noqa: PLC0415 - composition knows every context's tables
+
+    server = mariadb_server_url()
+    _require(server, "MariaDB", MARIADB_START)
+    name = f"sagopalgo_t_{_RUN}_{_worker()}"
+    mariadb_exec(server, f"DROP DATABASE IF EXISTS `{name}`", f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    url = f"{server}/{name}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        mariadb_exec(server, f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture(scope="session")
+def mariadb_empty_url() -> Iterator[str]:
+    """An empty (unmigrated) database of this worker's own, for migration tests."""
+    server = mariadb_server_url()
+    _require(server, "MariaDB", MARIADB_START)
+    name = f"sagopalgo_e_{_RUN}_{_worker()}"
+    mariadb_exec(server, f"DROP DATABASE IF EXISTS `{name}`", f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    try:
+        yield f"{server}/{name}"
+    finally:
+        mariadb_exec(server, f"DROP DATABASE IF EXISTS `{name}`")
+
+
+# ------------------------------------------------------------------ SQLite
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from sagopalgo.api.db import upgrade  # noqa: PLC0415
+
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def sqlite_url(_sqlite_template: Path, tmp_path: Path) -> str:
+    """A migrated SQLite file of this test's own (a copy of the worker's template)."""
+    target = tmp_path / "sagopalgo.db"
+    shutil.copyfile(_sqlite_template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite"),
+        pytest.param("mariadb", id="mariadb", marks=pytest.mark.integration),
+    ]
+)
+def database_url(request: pytest.FixtureRequest) -> str:
+    """Every SQL-backed test runs on the embedded SQLite and on MariaDB."""
+    fixture = "sqlite_url" if request.param == "sqlite" else "mariadb_url"
+    return str(request.getfixturevalue(fixture))
+
+
+# ------------------------------------------------------------------ Redis
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    url = redis_server_url()
+    _require(url, "Redis", REDIS_START)
+    return url
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    """A key prefix of this test's own; its keys are deleted afterwards."""
+    from redis import Redis  # noqa: PLC0415
+
+    prefix = f"sagopalgo-test:{_RUN}:{uuid.uuid4().hex[:8]}:"
+    yield prefix
+    client = Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=500))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()

@@ -1,0 +1,105 @@
+"""``create_app``: build the main API from settings; the one place that chooses adapters."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from litestar import Litestar
+from litestar.datastructures import State
+from sqlalchemy import text
+
+from sagopalgo.accounts.adapters.http.auth import build_jwt_auth
+from sagopalgo.accounts.adapters.http.controllers import AccountsController
+from sagopalgo.accounts.adapters.passwords import Argon2PasswordHasher
+from sagopalgo.accounts.adapters.sql.repository import SqlAccountsUnitOfWork
+from sagopalgo.accounts.adapters.tokens import JwtAccessTokenIssuer
+from sagopalgo.accounts.application.service import AccountsService
+from sagopalgo.api.db import upgrade
+from sagopalgo.kernel.clock import Clock, SystemClock
+from sagopalgo.platform.http.app import common_app_kwargs
+from sagopalgo.platform.http.health import health_handlers
+from sagopalgo.platform.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from sagopalgo.platform.redis import create_redis
+from sagopalgo.platform.settings import Settings, load_settings
+from sagopalgo.platform.sql import create_engine, session_factory
+
+__all__ = ["create_app"]
+
+_log = logging.getLogger("sagopalgo.api")
+
+DESCRIPTION = (
+    "Sagopalgo's main API: accounts, lots, bids, search and payments. Errors are RFC 9457 problem "
+    "documents with a stable `code`."
+)
+
+
+def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
+    """Build the API. Long-lived clients are created in the lifespan, never at import."""
+    settings = settings or load_settings()
+    settings.require("jwt_secret")
+    assert settings.jwt_secret is not None
+    clock = clock or SystemClock()
+    jwt_auth = build_jwt_auth(settings.jwt_secret, exclude=["/schema", "/health"])
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            await asyncio.to_thread(upgrade, settings.database_url)
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            timeout=settings.database_timeout_seconds,
+        )
+        redis = (
+            create_redis(settings.redis_url, timeout=settings.redis_timeout_seconds) if settings.redis_url else None
+        )
+        sessions = session_factory(engine)
+        rate_limiter: RateLimiter = (
+            RedisRateLimiter(redis, clock, prefix=settings.redis_prefix) if redis else MemoryRateLimiter(clock)
+        )
+
+        async def database_ready() -> None:
+            async with engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+
+        checks = {"database": database_ready}
+        if redis is not None:
+            redis_client = redis
+
+            async def redis_ready() -> None:
+                await redis_client.ping()
+
+            checks["redis"] = redis_ready
+
+        app.state.update(
+            engine=engine,
+            redis=redis,
+            rate_limiter=rate_limiter,
+            readiness_checks=checks,
+            accounts=AccountsService(
+                uow=lambda: SqlAccountsUnitOfWork(sessions),
+                hasher=Argon2PasswordHasher(),
+                tokens=JwtAccessTokenIssuer(settings.jwt_secret or "", settings.access_token_ttl_seconds),
+                clock=clock,
+                refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+            ),
+        )
+        _log.info("api started", extra={"database": engine.url.get_backend_name(), "redis": bool(redis)})
+        try:
+            yield
+        finally:
+            if redis is not None:
+                await redis.aclose()
+            await engine.dispose()
+
+    return Litestar(
+        route_handlers=[AccountsController, *health_handlers],
+        on_app_init=[jwt_auth.on_app_init],
+        lifespan=[lifespan],
+        state=State({"settings": settings, "clock": clock}),
+        **common_app_kwargs(settings, title="Sagopalgo API", description=DESCRIPTION),
+    )

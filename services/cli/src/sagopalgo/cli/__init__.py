@@ -1,0 +1,1 @@
+"""The ``sagopalgo`` command: run the marketplace, migrate the database, manage admins."""

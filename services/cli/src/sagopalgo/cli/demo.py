@@ -1,0 +1,123 @@
+"""``sagopalgo demo``: the whole marketplace in one process on embedded defaults, with demo data.
+
+Both services run in this one event loop, so they share in-process adapters (the event bus, once
+bidding exists) and nothing outside Python is needed: SQLite, in-process stores, local files.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import shutil
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import click
+
+from sagopalgo.accounts.adapters.passwords import Argon2PasswordHasher
+from sagopalgo.accounts.adapters.sql.repository import SqlAccountsUnitOfWork
+from sagopalgo.accounts.adapters.tokens import JwtAccessTokenIssuer
+from sagopalgo.accounts.application.service import AccountsService
+from sagopalgo.api.app import create_app as create_api
+from sagopalgo.api.db import upgrade
+from sagopalgo.cli.serving import bind, server_for
+from sagopalgo.kernel.clock import SystemClock
+from sagopalgo.platform.logs import configure_logging
+from sagopalgo.platform.settings import Settings, load_settings
+from sagopalgo.platform.sql import create_engine, session_factory
+from sagopalgo.sse.app import create_app as create_sse
+
+__all__ = ["DEMO_USERS", "DemoUser", "run_demo", "seed_demo"]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    email: str
+    username: str
+    password: str
+    admin: bool = False
+
+
+DEMO_USERS = (
+    DemoUser("admin@sagopalgo.kr", "admin", "admin-demo-pass", admin=True),
+    DemoUser("seller@sagopalgo.kr", "고미술상", "seller-demo-pass"),
+    DemoUser("bidder1@sagopalgo.kr", "collector1", "bidder-demo-pass"),
+    DemoUser("bidder2@sagopalgo.kr", "collector2", "bidder-demo-pass"),
+)
+
+
+def _demo_settings(data_dir: Path, host: str, port: int, sse_port: int) -> Settings:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret_file = data_dir / "jwt-secret"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(48))
+        secret_file.chmod(0o600)
+    return load_settings(
+        database_url=f"sqlite+aiosqlite:///{(data_dir / 'sagopalgo.db').resolve()}",
+        redis_url=None,
+        jwt_secret=secret_file.read_text().strip(),
+        auto_migrate=True,
+        host=host,
+        port=port,
+        sse_port=sse_port,
+        log_format="console",
+    )
+
+
+async def seed_demo(settings: Settings) -> None:
+    """Create the demo accounts if absent (idempotent, so restarting the demo keeps its data)."""
+    engine = create_engine(settings.database_url)
+    try:
+        sessions = session_factory(engine)
+        service = AccountsService(
+            uow=lambda: SqlAccountsUnitOfWork(sessions),
+            hasher=Argon2PasswordHasher(),
+            tokens=JwtAccessTokenIssuer(settings.jwt_secret or "", settings.access_token_ttl_seconds),
+            clock=SystemClock(),
+            refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+        )
+        for user in DEMO_USERS:
+            async with SqlAccountsUnitOfWork(sessions) as uow:
+                exists = await uow.users.by_email(user.email)
+            if exists is None:
+                if user.admin:
+                    await service.make_admin(email=user.email, username=user.username, password=user.password)
+                else:
+                    await service.sign_up(email=user.email, username=user.username, password=user.password)
+    finally:
+        await engine.dispose()
+
+
+async def run_demo(*, host: str, port: int, sse_port: int, data_dir: Path, fresh: bool) -> None:
+    if fresh and data_dir.exists():
+        shutil.rmtree(data_dir)
+    settings = _demo_settings(data_dir, host, port, sse_port)
+    configure_logging("INFO", "console", service="sagopalgo-demo")
+    await asyncio.to_thread(upgrade, settings.database_url)
+    await seed_demo(settings)
+    api_sock, sse_sock = bind(host, port), bind(host, sse_port)
+    api_port, sse_real_port = api_sock.getsockname()[1], sse_sock.getsockname()[1]
+    api = server_for(create_api(settings), settings)
+    sse = server_for(create_sse(settings), settings)
+    base = f"http://{host}:{api_port}"
+    click.echo(
+        "\n".join(
+            [
+                "",
+                "Sagopalgo demo (embedded: SQLite, in-process stores; no Redis or MariaDB needed)",
+                f"  API          {base}/api/v1",
+                f"  API docs     {base}/schema",
+                f"  SSE service  http://{host}:{sse_real_port}/sse/v1",
+                f"  data         {data_dir.resolve()}",
+                "  demo logins (email / password):",
+                *(
+                    f"    {u.email:<24} {u.password}{'   (admin)' if u.admin else ''}"
+                    for u in DEMO_USERS
+                ),
+                "Press Ctrl+C to stop.",
+                "",
+            ]
+        ),
+    )
+    await asyncio.gather(api.serve(sockets=[api_sock]), sse.serve(sockets=[sse_sock]))

@@ -1,0 +1,55 @@
+"""Run the services under uvicorn, one or several in one event loop."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import uvicorn
+from litestar import Litestar
+
+from sagopalgo.platform.logs import configure_logging
+from sagopalgo.platform.settings import Settings
+
+__all__ = ["bind", "serve_one", "server_for"]
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """Bind before serving so port 0 resolves to a real port we can print."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def server_for(app: Litestar, settings: Settings) -> uvicorn.Server:
+    config = uvicorn.Config(
+        app,
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+        lifespan="on",
+    )
+    return uvicorn.Server(config)
+
+
+async def serve_one(service: str, settings: Settings) -> None:
+    configure_logging(settings.log_level, settings.log_format, service=f"sagopalgo-{service}")
+    if service == "api":
+        from sagopalgo.api.app import create_app as create_api
+
+        app = create_api(settings)
+        port = settings.port
+    else:
+        from sagopalgo.sse.app import create_app as create_sse
+
+        app = create_sse(settings)
+        port = settings.sse_port
+    sock = bind(settings.host, port)
+    os.environ.setdefault("SAGOPALGO_WORKER_ID", f"{socket.gethostname()}:{os.getpid()}")
+    await server_for(app, settings).serve(sockets=[sock])

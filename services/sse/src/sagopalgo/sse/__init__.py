@@ -1,0 +1,1 @@
+"""The SSE service: streams live lot events to browsers (composition only)."""
