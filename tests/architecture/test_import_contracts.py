@@ -28,7 +28,11 @@ PROBES = [
         "packages/catalog/src/sagopalgo/catalog/_probe_reach.py",
         "import sagopalgo.accounts.domain.user\n",
     ),
-    ("layers", "packages/accounts/src/sagopalgo/accounts/domain/_probe_up.py", "import sagopalgo.accounts.adapters\n"),
+    (
+        "layers",
+        "packages/accounts/src/sagopalgo/accounts/domain/_probe_up.py",
+        "import sagopalgo.accounts.adapters\n",
+    ),
     (
         "only-services-compose",
         "packages/accounts/src/sagopalgo/accounts/adapters/_probe_svc.py",

@@ -11,14 +11,25 @@ from litestar.testing import AsyncTestClient
 
 from sagopalgo.kernel.clock import ManualClock
 from tests.conftest import JWT_SECRET, ApiFactory
-from tests.integration.helpers import PASSWORD, account_rows, assert_problem, bearer, new_identity, sign_up_and_in
+from tests.integration.helpers import (
+    PASSWORD,
+    account_rows,
+    assert_problem,
+    bearer,
+    new_identity,
+    sign_up_and_in,
+)
 
 
 async def test_the_new_user_walk(api: AsyncTestClient[Any]) -> None:
     ident = new_identity()
     created = await api.post("/api/v1/accounts", json=ident)
     assert created.status_code == 201
-    assert created.json() == {"id": created.json()["id"], "email": ident["email"], "username": ident["username"]}
+    assert created.json() == {
+        "id": created.json()["id"],
+        "email": ident["email"],
+        "username": ident["username"],
+    }
 
     signed_in = await api.post("/api/v1/auth/token", json={"email": ident["email"], "password": PASSWORD})
     assert signed_in.status_code == 200
@@ -28,8 +39,12 @@ async def test_the_new_user_walk(api: AsyncTestClient[Any]) -> None:
 
     me = await api.get("/api/v1/me", headers=bearer(pair["accessToken"]))
     assert me.status_code == 200
-    assert me.json() == {"id": created.json()["id"], "email": ident["email"], "username": ident["username"],
-                         "roles": ["user"]}
+    assert me.json() == {
+        "id": created.json()["id"],
+        "email": ident["email"],
+        "username": ident["username"],
+        "roles": ["user"],
+    }
 
     refreshed = await api.post("/api/v1/auth/refresh", json={"refreshToken": pair["refreshToken"]})
     assert refreshed.status_code == 200
@@ -40,16 +55,22 @@ async def test_the_new_user_walk(api: AsyncTestClient[Any]) -> None:
     reused = await api.post("/api/v1/auth/refresh", json={"refreshToken": pair["refreshToken"]})
     assert_problem(reused, 401, "REFRESH_TOKEN_REUSED")
     # Reuse ended the session: the newest tokens are dead too.
-    assert_problem(await api.get("/api/v1/me", headers=bearer(new_pair["accessToken"])), 401, "UNAUTHENTICATED")
+    assert_problem(
+        await api.get("/api/v1/me", headers=bearer(new_pair["accessToken"])), 401, "UNAUTHENTICATED"
+    )
     assert_problem(
         await api.post("/api/v1/auth/refresh", json={"refreshToken": new_pair["refreshToken"]}),
         401,
         "INVALID_REFRESH_TOKEN",
     )
 
-    again = (await api.post("/api/v1/auth/token", json={"email": ident["email"], "password": PASSWORD})).json()
+    again = (
+        await api.post("/api/v1/auth/token", json={"email": ident["email"], "password": PASSWORD})
+    ).json()
     out = await api.post(
-        "/api/v1/auth/logout", json={"refreshToken": again["refreshToken"]}, headers=bearer(again["accessToken"])
+        "/api/v1/auth/logout",
+        json={"refreshToken": again["refreshToken"]},
+        headers=bearer(again["accessToken"]),
     )
     assert out.status_code == 204
     assert_problem(await api.get("/api/v1/me", headers=bearer(again["accessToken"])), 401, "UNAUTHENTICATED")
@@ -106,8 +127,13 @@ async def test_missing_fields_are_named(api: AsyncTestClient[Any], missing: str)
 
 @pytest.mark.parametrize(
     ("content", "ctype"),
-    [(b"{not json", "application/json"), (b"[]", "application/json"), (b"", "application/json"),
-     (b"null", "application/json"), (b'"text"', "application/json")],
+    [
+        (b"{not json", "application/json"),
+        (b"[]", "application/json"),
+        (b"", "application/json"),
+        (b"null", "application/json"),
+        (b'"text"', "application/json"),
+    ],
 )
 async def test_malformed_bodies_are_400(api: AsyncTestClient[Any], content: bytes, ctype: str) -> None:
     before = await account_rows(api)
@@ -163,7 +189,9 @@ async def test_logout_needs_a_token_and_changes_nothing_without_one(api: AsyncTe
     _, pair = await sign_up_and_in(api)
     response = await api.post("/api/v1/auth/logout", json={"refreshToken": pair["refreshToken"]})
     assert_problem(response, 401, "UNAUTHENTICATED")
-    assert (await api.post("/api/v1/auth/refresh", json={"refreshToken": pair["refreshToken"]})).status_code == 200
+    assert (
+        await api.post("/api/v1/auth/refresh", json={"refreshToken": pair["refreshToken"]})
+    ).status_code == 200
 
 
 async def test_sign_in_and_sign_up_are_rate_limited_per_client(api_factory: ApiFactory) -> None:
@@ -195,7 +223,9 @@ async def test_unknown_route_wrong_method_and_request_id(api: AsyncTestClient[An
     assert len(fresh.headers["x-request-id"]) == 32
 
 
-async def test_readiness_reports_the_database_and_redis(api: AsyncTestClient[Any], deployment: dict[str, Any]) -> None:
+async def test_readiness_reports_the_database_and_redis(
+    api: AsyncTestClient[Any], deployment: dict[str, Any]
+) -> None:
     ready = await api.get("/health/ready")
     assert ready.status_code == 200
     expected = {"database"} | ({"redis"} if "redis_url" in deployment else set())

@@ -6,8 +6,8 @@ from datetime import timedelta
 import pytest
 
 from sagopalgo.kernel.clock import ManualClock
-from sagopalgo.platform.redis import create_redis
 from sagopalgo.platform.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from sagopalgo.platform.redis import create_redis
 
 
 @pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
@@ -22,14 +22,18 @@ async def limiter(request: pytest.FixtureRequest, clock: ManualClock):  # type: 
     await client.aclose()
 
 
-async def test_allows_up_to_the_limit_then_says_when_to_retry(limiter: RateLimiter, clock: ManualClock) -> None:
+async def test_allows_up_to_the_limit_then_says_when_to_retry(
+    limiter: RateLimiter, clock: ManualClock
+) -> None:
     clock.set(clock.now().replace(second=10, microsecond=0))
     results = [await limiter.hit("k", limit=3, window_seconds=60) for _ in range(4)]
     assert results[:3] == [None, None, None]
     assert results[3] == 50
 
 
-async def test_a_new_window_starts_afresh_and_keys_are_separate(limiter: RateLimiter, clock: ManualClock) -> None:
+async def test_a_new_window_starts_afresh_and_keys_are_separate(
+    limiter: RateLimiter, clock: ManualClock
+) -> None:
     for _ in range(2):
         await limiter.hit("a", limit=2, window_seconds=60)
     assert await limiter.hit("a", limit=2, window_seconds=60) is not None

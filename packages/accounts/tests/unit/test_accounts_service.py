@@ -50,9 +50,9 @@ async def test_refresh_rotates_and_a_reused_token_ends_the_whole_session(service
 async def test_access_is_refused_once_the_session_is_revoked(service: AccountsService) -> None:
     email = await _signed_up(service)
     pair = await service.sign_in(email=email, password=PASSWORD)
-    from sagopalgo.accounts.application.service import hash_refresh_token  # noqa: PLC0415
+    from sagopalgo.accounts.application.service import hash_refresh_token
 
-    async with service._uow() as uow:  # noqa: SLF001 - reading what the token names
+    async with service._uow() as uow:
         stored = await uow.refresh_tokens.get(hash_refresh_token(pair.refresh_token))
     assert stored is not None
     principal = await service.principal_for(user_id=stored.user_id, session_id=stored.session_id)
@@ -64,11 +64,11 @@ async def test_access_is_refused_once_the_session_is_revoked(service: AccountsSe
 
 
 async def test_logout_with_someone_elses_refresh_token_changes_nothing(service: AccountsService) -> None:
-    from sagopalgo.accounts.application.service import hash_refresh_token  # noqa: PLC0415
+    from sagopalgo.accounts.application.service import hash_refresh_token
 
     alice = await service.sign_in(email=await _signed_up(service), password=PASSWORD)
     bob = await service.sign_in(email=await _signed_up(service), password=PASSWORD)
-    async with service._uow() as uow:  # noqa: SLF001
+    async with service._uow() as uow:
         bob_token = await uow.refresh_tokens.get(hash_refresh_token(bob.refresh_token))
         alice_token = await uow.refresh_tokens.get(hash_refresh_token(alice.refresh_token))
     assert bob_token is not None
@@ -87,7 +87,9 @@ async def test_refresh_tokens_expire_by_the_clock(service: AccountsService, cloc
 
 async def test_concurrent_refreshes_of_one_token_let_at_most_one_through(service: AccountsService) -> None:
     pair = await service.sign_in(email=await _signed_up(service), password=PASSWORD)
-    results = await asyncio.gather(*(service.refresh(pair.refresh_token) for _ in range(5)), return_exceptions=True)
+    results = await asyncio.gather(
+        *(service.refresh(pair.refresh_token) for _ in range(5)), return_exceptions=True
+    )
     winners = [r for r in results if not isinstance(r, BaseException)]
     assert len(winners) <= 1
     assert all(isinstance(r, (Unauthenticated, Exception)) for r in results if isinstance(r, BaseException))

@@ -12,8 +12,20 @@ def test_emails_are_normalised(raw: str, expected: str) -> None:
     assert normalize_email(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["", "kim", "kim@", "@example.com", "kim@@example.com", "kim@example", "a b@example.com",
-                                 "kim@exa mple.com", "x" * 250 + "@example.com"])
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "kim",
+        "kim@",
+        "@example.com",
+        "kim@@example.com",
+        "kim@example",
+        "a b@example.com",
+        "kim@exa mple.com",
+        "x" * 250 + "@example.com",
+    ],
+)
 def test_invalid_emails_are_refused_on_the_email_field(raw: str) -> None:
     with pytest.raises(Invalid) as info:
         normalize_email(raw)

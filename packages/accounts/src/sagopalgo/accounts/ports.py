@@ -62,9 +62,14 @@ class RefreshTokenRepository(Protocol):
 class AccountsUnitOfWork(Protocol):
     """One transaction over the accounts repositories; leaving without ``commit`` rolls back."""
 
-    users: UserRepository
-    sessions: SessionRepository
-    refresh_tokens: RefreshTokenRepository
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def sessions(self) -> SessionRepository: ...
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
 
     async def __aenter__(self) -> Self: ...
 
@@ -90,7 +95,9 @@ class PasswordHasher(Protocol):
 class AccessTokenIssuer(Protocol):
     """Signs short-lived access tokens naming the user and the session."""
 
-    def issue(self, *, user_id: int, username: str, roles: frozenset[str], session_id: str, now: datetime) -> str: ...
+    def issue(
+        self, *, user_id: int, username: str, roles: frozenset[str], session_id: str, now: datetime
+    ) -> str: ...
 
     @property
     def ttl_seconds(self) -> int: ...

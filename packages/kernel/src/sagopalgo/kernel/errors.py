@@ -28,7 +28,9 @@ class DomainError(Exception):
 
     code: ClassVar[str] = "ERROR"
 
-    def __init__(self, message: str, *, code: str | None = None, extra: Mapping[str, Any] | None = None) -> None:
+    def __init__(
+        self, message: str, *, code: str | None = None, extra: Mapping[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         if code is not None:

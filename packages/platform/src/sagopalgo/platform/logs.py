@@ -45,7 +45,7 @@ class JsonFormatter(logging.Formatter):
             payload["exc"] = self.formatException(record.exc_info)
         return self._encoder.encode(payload).decode()
 
-    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's API name
+    def formatException(self, ei: Any) -> str:
         return super().formatException(ei)
 
 

@@ -93,7 +93,9 @@ def rate_limit_guard(bucket: str, limit_setting: str, *, window_seconds: int = 6
         state = connection.app.state
         limiter: RateLimiter = state.rate_limiter
         limit = int(getattr(state.settings, limit_setting))
-        retry = await limiter.hit(f"{bucket}:{client_address(connection)}", limit=limit, window_seconds=window_seconds)
+        retry = await limiter.hit(
+            f"{bucket}:{client_address(connection)}", limit=limit, window_seconds=window_seconds
+        )
         if retry is not None:
             raise RateLimited("Too many requests; slow down.", retry_after=retry)
 

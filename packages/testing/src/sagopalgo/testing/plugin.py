@@ -56,7 +56,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         down.append(f"Redis at {redis_server_url()}")
     if not down:
         return
-    keep, drop = [], []
+    keep: list[pytest.Item] = []
+    drop: list[pytest.Item] = []
     for item in items:
         (drop if item.get_closest_marker("integration") else keep).append(item)
     if drop:
@@ -106,12 +107,14 @@ def _require(url: str, what: str, start: str) -> None:
 @pytest.fixture(scope="session")
 def mariadb_url() -> Iterator[str]:
     """A migrated database of this worker's own on the shared MariaDB server."""
-    from sagopalgo.api.db import upgrade  # noqa: PLC0415 - composition knows every context's tables
+    from sagopalgo.api.db import upgrade
 
     server = mariadb_server_url()
     _require(server, "MariaDB", MARIADB_START)
     name = f"sagopalgo_t_{_RUN}_{_worker()}"
-    mariadb_exec(server, f"DROP DATABASE IF EXISTS `{name}`", f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    mariadb_exec(
+        server, f"DROP DATABASE IF EXISTS `{name}`", f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
+    )
     url = f"{server}/{name}"
     try:
         upgrade(url)
@@ -126,7 +129,9 @@ def mariadb_empty_url() -> Iterator[str]:
     server = mariadb_server_url()
     _require(server, "MariaDB", MARIADB_START)
     name = f"sagopalgo_e_{_RUN}_{_worker()}"
-    mariadb_exec(server, f"DROP DATABASE IF EXISTS `{name}`", f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4")
+    mariadb_exec(
+        server, f"DROP DATABASE IF EXISTS `{name}`", f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
+    )
     try:
         yield f"{server}/{name}"
     finally:
@@ -136,7 +141,7 @@ def mariadb_empty_url() -> Iterator[str]:
 # ------------------------------------------------------------------ SQLite
 @pytest.fixture(scope="session")
 def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from sagopalgo.api.db import upgrade  # noqa: PLC0415
+    from sagopalgo.api.db import upgrade
 
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
     upgrade(f"sqlite+aiosqlite:///{path}")
@@ -174,7 +179,7 @@ def redis_url() -> str:
 @pytest.fixture
 def redis_prefix(redis_url: str) -> Iterator[str]:
     """A key prefix of this test's own; its keys are deleted afterwards."""
-    from redis import Redis  # noqa: PLC0415
+    from redis import Redis
 
     prefix = f"sagopalgo-test:{_RUN}:{uuid.uuid4().hex[:8]}:"
     yield prefix

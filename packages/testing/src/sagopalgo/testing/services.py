@@ -16,9 +16,7 @@ __all__ = [
 ]
 
 MARIADB_START = "start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd"
-REDIS_START = (
-    'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no'
-)
+REDIS_START = 'redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no'
 
 
 def mariadb_server_url() -> str:
@@ -34,14 +32,16 @@ def reachable(url: str, timeout: float = 1.0) -> bool:
     parts = urlsplit(url.replace("+asyncmy", ""))
     default = 3306 if parts.scheme.startswith("mysql") else 6379
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default), timeout=timeout):
+        with socket.create_connection(
+            (parts.hostname or "127.0.0.1", parts.port or default), timeout=timeout
+        ):
             return True
     except OSError:
         return False
 
 
 async def _mariadb_exec(server_url: str, *statements: str) -> None:
-    import asyncmy  # noqa: PLC0415 - only the MariaDB fixtures need it
+    import asyncmy
 
     parts = urlsplit(server_url.replace("+asyncmy", ""))
     conn = await asyncmy.connect(

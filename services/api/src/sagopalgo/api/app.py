@@ -6,7 +6,6 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import timedelta
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -14,10 +13,7 @@ from sqlalchemy import text
 
 from sagopalgo.accounts.adapters.http.auth import build_jwt_auth
 from sagopalgo.accounts.adapters.http.controllers import AccountsController
-from sagopalgo.accounts.adapters.passwords import Argon2PasswordHasher
-from sagopalgo.accounts.adapters.sql.repository import SqlAccountsUnitOfWork
-from sagopalgo.accounts.adapters.tokens import JwtAccessTokenIssuer
-from sagopalgo.accounts.application.service import AccountsService
+from sagopalgo.api.composition import build_accounts
 from sagopalgo.api.db import upgrade
 from sagopalgo.kernel.clock import Clock, SystemClock
 from sagopalgo.platform.http.app import common_app_kwargs
@@ -41,9 +37,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     """Build the API. Long-lived clients are created in the lifespan, never at import."""
     settings = settings or load_settings()
     settings.require("jwt_secret")
-    assert settings.jwt_secret is not None
+    jwt_secret = settings.jwt_secret or ""
     clock = clock or SystemClock()
-    jwt_auth = build_jwt_auth(settings.jwt_secret, exclude=["/schema", "/health"])
+    jwt_auth = build_jwt_auth(jwt_secret, exclude=["/schema", "/health"])
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -55,11 +51,15 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             timeout=settings.database_timeout_seconds,
         )
         redis = (
-            create_redis(settings.redis_url, timeout=settings.redis_timeout_seconds) if settings.redis_url else None
+            create_redis(settings.redis_url, timeout=settings.redis_timeout_seconds)
+            if settings.redis_url
+            else None
         )
         sessions = session_factory(engine)
         rate_limiter: RateLimiter = (
-            RedisRateLimiter(redis, clock, prefix=settings.redis_prefix) if redis else MemoryRateLimiter(clock)
+            RedisRateLimiter(redis, clock, prefix=settings.redis_prefix)
+            if redis
+            else MemoryRateLimiter(clock)
         )
 
         async def database_ready() -> None:
@@ -80,13 +80,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             redis=redis,
             rate_limiter=rate_limiter,
             readiness_checks=checks,
-            accounts=AccountsService(
-                uow=lambda: SqlAccountsUnitOfWork(sessions),
-                hasher=Argon2PasswordHasher(),
-                tokens=JwtAccessTokenIssuer(settings.jwt_secret or "", settings.access_token_ttl_seconds),
-                clock=clock,
-                refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
-            ),
+            accounts=build_accounts(sessions, settings, clock),
         )
         _log.info("api started", extra={"database": engine.url.get_backend_name(), "redis": bool(redis)})
         try:

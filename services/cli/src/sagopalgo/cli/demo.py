@@ -10,16 +10,13 @@ import asyncio
 import secrets
 import shutil
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 
 import click
 
-from sagopalgo.accounts.adapters.passwords import Argon2PasswordHasher
 from sagopalgo.accounts.adapters.sql.repository import SqlAccountsUnitOfWork
-from sagopalgo.accounts.adapters.tokens import JwtAccessTokenIssuer
-from sagopalgo.accounts.application.service import AccountsService
 from sagopalgo.api.app import create_app as create_api
+from sagopalgo.api.composition import build_accounts
 from sagopalgo.api.db import upgrade
 from sagopalgo.cli.serving import bind, server_for
 from sagopalgo.kernel.clock import SystemClock
@@ -70,13 +67,7 @@ async def seed_demo(settings: Settings) -> None:
     engine = create_engine(settings.database_url)
     try:
         sessions = session_factory(engine)
-        service = AccountsService(
-            uow=lambda: SqlAccountsUnitOfWork(sessions),
-            hasher=Argon2PasswordHasher(),
-            tokens=JwtAccessTokenIssuer(settings.jwt_secret or "", settings.access_token_ttl_seconds),
-            clock=SystemClock(),
-            refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
-        )
+        service = build_accounts(sessions, settings, SystemClock())
         for user in DEMO_USERS:
             async with SqlAccountsUnitOfWork(sessions) as uow:
                 exists = await uow.users.by_email(user.email)
@@ -90,7 +81,7 @@ async def seed_demo(settings: Settings) -> None:
 
 
 async def run_demo(*, host: str, port: int, sse_port: int, data_dir: Path, fresh: bool) -> None:
-    if fresh and data_dir.exists():
+    if fresh and data_dir.exists():  # noqa: ASYNC240 - start-up, before serving
         shutil.rmtree(data_dir)
     settings = _demo_settings(data_dir, host, port, sse_port)
     configure_logging("INFO", "console", service="sagopalgo-demo")
@@ -109,12 +100,9 @@ async def run_demo(*, host: str, port: int, sse_port: int, data_dir: Path, fresh
                 f"  API          {base}/api/v1",
                 f"  API docs     {base}/schema",
                 f"  SSE service  http://{host}:{sse_real_port}/sse/v1",
-                f"  data         {data_dir.resolve()}",
+                f"  data         {data_dir.resolve()}",  # noqa: ASYNC240
                 "  demo logins (email / password):",
-                *(
-                    f"    {u.email:<24} {u.password}{'   (admin)' if u.admin else ''}"
-                    for u in DEMO_USERS
-                ),
+                *(f"    {u.email:<24} {u.password}{'   (admin)' if u.admin else ''}" for u in DEMO_USERS),
                 "Press Ctrl+C to stop.",
                 "",
             ]

@@ -6,6 +6,7 @@ import asyncio
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -14,9 +15,9 @@ from sagopalgo.platform.settings import Settings, SettingsError, load_settings
 __all__ = ["cli"]
 
 
-def _settings(**overrides: object) -> Settings:
+def _settings(**overrides: Any) -> Settings:
     try:
-        return load_settings(**overrides)
+        return load_settings(None, **overrides)
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
 

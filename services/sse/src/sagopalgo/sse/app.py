@@ -24,7 +24,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         redis = (
-            create_redis(settings.redis_url, timeout=settings.redis_timeout_seconds) if settings.redis_url else None
+            create_redis(settings.redis_url, timeout=settings.redis_timeout_seconds)
+            if settings.redis_url
+            else None
         )
         checks: dict[str, ReadinessCheck] = {}
         if redis is not None:

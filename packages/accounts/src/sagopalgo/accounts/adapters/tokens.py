@@ -48,9 +48,16 @@ class ClockedToken(Token):
         options: Any = None,
     ) -> Any:
         opts = dict(options or {})
-        opts.update(verify_exp=False, verify_iat=False, verify_nbf=False, require=["exp", "iat", "sub", "sid"])
+        opts.update(
+            verify_exp=False, verify_iat=False, verify_nbf=False, require=["exp", "iat", "sub", "sid"]
+        )
         return super().decode_payload(
-            encoded_token, secret, algorithms, issuer=issuer, audience=audience, options=opts  # type: ignore[arg-type]
+            encoded_token,
+            secret,
+            algorithms,
+            issuer=issuer,
+            audience=audience,
+            options=opts,  # type: ignore[arg-type]
         )
 
 
@@ -67,7 +74,9 @@ class JwtAccessTokenIssuer:
     def ttl_seconds(self) -> int:
         return self._ttl
 
-    def issue(self, *, user_id: int, username: str, roles: frozenset[str], session_id: str, now: datetime) -> str:
+    def issue(
+        self, *, user_id: int, username: str, roles: frozenset[str], session_id: str, now: datetime
+    ) -> str:
         token = ClockedToken(
             sub=str(user_id),
             exp=now + timedelta(seconds=self._ttl),

@@ -47,9 +47,14 @@ def hash_refresh_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _id(user: User) -> int:
+    if user.id is None:  # only a user not yet stored lacks an id; repositories always set it
+        raise RuntimeError("user has no id")
+    return user.id
+
+
 def _view(user: User) -> AccountView:
-    assert user.id is not None
-    return AccountView(id=user.id, email=user.email, username=user.username, roles=user.roles)
+    return AccountView(id=_id(user), email=user.email, username=user.username, roles=user.roles)
 
 
 class AccountsService:
@@ -90,7 +95,7 @@ class AccountsService:
     async def sign_in(self, *, email: str, password: str) -> TokenPair:
         try:
             email = normalize_email(email)
-        except Exception:  # noqa: BLE001 - a malformed email simply matches no account
+        except Exception:
             email = ""
         async with self._uow() as uow:
             user = await uow.users.by_email(email) if email else None
@@ -100,9 +105,8 @@ class AccountsService:
             raise InvalidCredentials("Wrong email or password.")
         if not await self._hasher.verify(user.password_hash, password) or not user.active:
             raise InvalidCredentials("Wrong email or password.")
-        assert user.id is not None
         async with self._uow() as uow:
-            session = AuthSession(id=secrets.token_hex(16), user_id=user.id, created_at=self._clock.now())
+            session = AuthSession(id=secrets.token_hex(16), user_id=_id(user), created_at=self._clock.now())
             await uow.sessions.add(session)
             pair = await self._issue(uow, user, session)
             await uow.commit()
@@ -151,7 +155,13 @@ class AccountsService:
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
             session = await uow.sessions.get(session_id)
-        if user is None or not user.active or session is None or not session.active or session.user_id != user_id:
+        if (
+            user is None
+            or not user.active
+            or session is None
+            or not session.active
+            or session.user_id != user_id
+        ):
             raise Unauthenticated("The session has ended; sign in again.")
         return Principal(user_id=user_id, username=user.username, roles=user.roles, session_id=session_id)
 
@@ -169,19 +179,18 @@ class AccountsService:
 
     async def _issue(self, uow: AccountsUnitOfWork, user: User, session: AuthSession) -> TokenPair:
         now = self._clock.now()
-        assert user.id is not None
         refresh = secrets.token_urlsafe(32)
         await uow.refresh_tokens.add(
             RefreshToken(
                 token_hash=hash_refresh_token(refresh),
                 session_id=session.id,
-                user_id=user.id,
+                user_id=_id(user),
                 issued_at=now,
                 expires_at=now + self._refresh_ttl,
             )
         )
         access = self._tokens.issue(
-            user_id=user.id, username=user.username, roles=user.roles, session_id=session.id, now=now
+            user_id=_id(user), username=user.username, roles=user.roles, session_id=session.id, now=now
         )
         return TokenPair(access_token=access, refresh_token=refresh, expires_in=self._tokens.ttl_seconds)
 

@@ -50,9 +50,7 @@ def normalize_username(raw: str) -> str:
     """Return the username as shown (NFC, trimmed) or raise ``Invalid`` on ``username``."""
     name = unicodedata.normalize("NFC", raw.strip())
     if not USERNAME_MIN <= len(name) <= USERNAME_MAX:
-        raise Invalid(
-            f"Username must be {USERNAME_MIN}-{USERNAME_MAX} characters long.", field="username"
-        )
+        raise Invalid(f"Username must be {USERNAME_MIN}-{USERNAME_MAX} characters long.", field="username")
     if not _USERNAME.match(name):
         raise Invalid(
             "Username may contain letters, digits, '.', '_' and '-', and must start and end with "

@@ -53,7 +53,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
     code: str
     detail: str = ""
     instance: str = ""
-    requestId: str = ""  # noqa: N815 - wire name
+    requestId: str = ""
     errors: list[ProblemField] | None = None
 
 
@@ -148,7 +148,9 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     status = exc.status_code
     if status >= 500:
         return _unexpected(request, exc)
-    code = _STATUS_CODE.get(status, HTTPStatus(status).name if status in HTTPStatus._value2member_map_ else "ERROR")
+    code = _STATUS_CODE.get(
+        status, HTTPStatus(status).name if status in HTTPStatus._value2member_map_ else "ERROR"
+    )
     detail = exc.detail or HTTPStatus(status).phrase
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationException) or status == 400:
@@ -169,7 +171,10 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
 def _unavailable(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     _log.warning("dependency unavailable: %s", type(exc).__name__, exc_info=exc)
     return problem_response(
-        request, 503, "UNAVAILABLE", "A service we depend on is unavailable; retry shortly.",
+        request,
+        503,
+        "UNAVAILABLE",
+        "A service we depend on is unavailable; retry shortly.",
         headers={"Retry-After": "1"},
     )
 

@@ -46,4 +46,4 @@ class TokenPairOut(msgspec.Struct, rename="camel"):
     access_token: str
     refresh_token: str
     expires_in: int
-    token_type: str = "Bearer"
+    token_type: str = "Bearer"  # noqa: S105 - the scheme name, not a secret

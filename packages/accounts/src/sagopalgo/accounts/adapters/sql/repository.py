@@ -56,7 +56,7 @@ class SqlUserRepository:
             if "username" in which:
                 raise UsernameTaken("This username is taken.") from None
             raise
-        user.id = int(result.inserted_primary_key[0])
+        user.id = int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
         return user
 
     async def get(self, user_id: int) -> User | None:
@@ -128,7 +128,9 @@ class SqlRefreshTokenRepository:
         )
 
     async def get(self, token_hash: str) -> RefreshToken | None:
-        row = (await self._s.execute(select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash))).first()
+        row = (
+            await self._s.execute(select(refresh_tokens).where(refresh_tokens.c.token_hash == token_hash))
+        ).first()
         if row is None:
             return None
         return RefreshToken(

@@ -1,0 +1,105 @@
+"""A newcomer's first minutes: the README's run command starts both services; the walk works."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+pytestmark = pytest.mark.xdist_group("demo")
+
+BIN = Path(sys.executable).parent / "sagopalgo"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    api_port, sse_port = _free_port(), _free_port()
+    data = tmp_path_factory.mktemp("demo")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAGOPALGO_")}
+    proc = subprocess.Popen(
+        [str(BIN), "demo", "--port", str(api_port), "--sse-port", str(sse_port), "--data-dir", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        start_new_session=True,
+    )
+    api, sse = f"http://127.0.0.1:{api_port}", f"http://127.0.0.1:{sse_port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(f"demo exited early:\n{proc.stdout.read() if proc.stdout else ''}")
+            try:
+                if (
+                    httpx.get(f"{api}/health/ready").status_code == 200
+                    and httpx.get(f"{sse}/health/ready").status_code == 200
+                ):
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError("demo did not become ready within 60 s")
+        yield {"api": api, "sse": sse}
+    finally:
+        os.killpg(proc.pid, signal.SIGINT)
+        try:
+            output, _ = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            output, _ = proc.communicate()
+        if "admin@sagopalgo.kr" not in output:
+            raise AssertionError(f"demo did not print its logins:\n{output}")
+
+
+def test_sign_up_sign_in_me_refresh_reuse_logout(demo: dict[str, str]) -> None:
+    with httpx.Client(base_url=demo["api"], timeout=10) as client:
+        tag = uuid.uuid4().hex[:8]
+        ident = {"email": f"new{tag}@example.com", "username": f"new{tag}", "password": "my-first-password"}
+        assert client.post("/api/v1/accounts", json=ident).status_code == 201
+        pair = client.post(
+            "/api/v1/auth/token", json={"email": ident["email"], "password": ident["password"]}
+        ).json()
+        auth = {"Authorization": f"Bearer {pair['accessToken']}"}
+        assert client.get("/api/v1/me", headers=auth).json()["username"] == ident["username"]
+        new = client.post("/api/v1/auth/refresh", json={"refreshToken": pair["refreshToken"]})
+        assert new.status_code == 200
+        reuse = client.post("/api/v1/auth/refresh", json={"refreshToken": pair["refreshToken"]})
+        assert (reuse.status_code, reuse.json()["code"]) == (401, "REFRESH_TOKEN_REUSED")
+        again = client.post(
+            "/api/v1/auth/token", json={"email": ident["email"], "password": ident["password"]}
+        ).json()
+        bye = client.post(
+            "/api/v1/auth/logout",
+            json={"refreshToken": again["refreshToken"]},
+            headers={"Authorization": f"Bearer {again['accessToken']}"},
+        )
+        assert bye.status_code == 204
+        assert (
+            client.get("/api/v1/me", headers={"Authorization": f"Bearer {again['accessToken']}"}).status_code
+            == 401
+        )
+
+
+def test_the_printed_demo_admin_can_sign_in(demo: dict[str, str]) -> None:
+    with httpx.Client(base_url=demo["api"], timeout=10) as client:
+        pair = client.post(
+            "/api/v1/auth/token", json={"email": "admin@sagopalgo.kr", "password": "admin-demo-pass"}
+        )
+        assert pair.status_code == 200
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {pair.json()['accessToken']}"})
+        assert me.json()["roles"] == ["admin", "user"]
+    assert httpx.get(f"{demo['sse']}/schema/openapi.json").status_code == 200
