@@ -17,7 +17,9 @@ async def sse(deployment: dict[str, Any]) -> Any:
         yield client
 
 
-async def test_health_schema_and_unknown_routes(sse: AsyncTestClient[Any], deployment: dict[str, Any]) -> None:
+async def test_health_schema_and_unknown_routes(
+    sse: AsyncTestClient[Any], deployment: dict[str, Any]
+) -> None:
     ready = await sse.get("/health/ready")
     assert ready.status_code == 200
     assert set(ready.json()["checks"]) == ({"redis"} if "redis_url" in deployment else set())
