@@ -16,6 +16,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -104,31 +105,12 @@ def _require(url: str, what: str, start: str) -> None:
         raise RuntimeError(f"{what} is not reachable at {url}. Start it with: {start}")
 
 
-@pytest.fixture(scope="session")
-def mariadb_url() -> Iterator[str]:
-    """A migrated database of this worker's own on the shared MariaDB server."""
-    from sagopalgo.api.db import upgrade
-
+@contextmanager
+def _private_database(kind: str) -> Iterator[str]:
+    """Create a database of this worker's own on the shared server; drop it afterwards."""
     server = mariadb_server_url()
     _require(server, "MariaDB", MARIADB_START)
-    name = f"sagopalgo_t_{_RUN}_{_worker()}"
-    mariadb_exec(
-        server, f"DROP DATABASE IF EXISTS `{name}`", f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
-    )
-    url = f"{server}/{name}"
-    try:
-        upgrade(url)
-        yield url
-    finally:
-        mariadb_exec(server, f"DROP DATABASE IF EXISTS `{name}`")
-
-
-@pytest.fixture(scope="session")
-def mariadb_empty_url() -> Iterator[str]:
-    """An empty (unmigrated) database of this worker's own, for migration tests."""
-    server = mariadb_server_url()
-    _require(server, "MariaDB", MARIADB_START)
-    name = f"sagopalgo_e_{_RUN}_{_worker()}"
+    name = f"sagopalgo_{kind}_{_RUN}_{_worker()}"
     mariadb_exec(
         server, f"DROP DATABASE IF EXISTS `{name}`", f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4"
     )
@@ -136,6 +118,23 @@ def mariadb_empty_url() -> Iterator[str]:
         yield f"{server}/{name}"
     finally:
         mariadb_exec(server, f"DROP DATABASE IF EXISTS `{name}`")
+
+
+@pytest.fixture(scope="session")
+def mariadb_url() -> Iterator[str]:
+    """A migrated database of this worker's own on the shared MariaDB server."""
+    from sagopalgo.api.db import upgrade
+
+    with _private_database("t") as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def mariadb_empty_url() -> Iterator[str]:
+    """An empty (unmigrated) database of this worker's own, for migration tests."""
+    with _private_database("e") as url:
+        yield url
 
 
 # ------------------------------------------------------------------ SQLite

@@ -17,7 +17,7 @@ from sagopalgo.api.composition import build_accounts
 from sagopalgo.api.db import upgrade
 from sagopalgo.kernel.clock import Clock, SystemClock
 from sagopalgo.platform.http.app import common_app_kwargs
-from sagopalgo.platform.http.health import health_handlers
+from sagopalgo.platform.http.health import ReadinessCheck, health_handlers, redis_check
 from sagopalgo.platform.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from sagopalgo.platform.redis import create_redis
 from sagopalgo.platform.settings import Settings, load_settings
@@ -66,14 +66,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             async with engine.connect() as connection:
                 await connection.execute(text("SELECT 1"))
 
-        checks = {"database": database_ready}
+        checks: dict[str, ReadinessCheck] = {"database": database_ready}
         if redis is not None:
-            redis_client = redis
-
-            async def redis_ready() -> None:
-                await redis_client.ping()
-
-            checks["redis"] = redis_ready
+            checks["redis"] = redis_check(redis)
 
         app.state.update(
             engine=engine,

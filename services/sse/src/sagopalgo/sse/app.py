@@ -10,7 +10,7 @@ from litestar.datastructures import State
 
 from sagopalgo.kernel.clock import Clock, SystemClock
 from sagopalgo.platform.http.app import common_app_kwargs
-from sagopalgo.platform.http.health import ReadinessCheck, health_handlers
+from sagopalgo.platform.http.health import ReadinessCheck, health_handlers, redis_check
 from sagopalgo.platform.redis import create_redis
 from sagopalgo.platform.settings import Settings, load_settings
 
@@ -30,12 +30,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         )
         checks: dict[str, ReadinessCheck] = {}
         if redis is not None:
-            redis_client = redis
-
-            async def redis_ready() -> None:
-                await redis_client.ping()
-
-            checks["redis"] = redis_ready
+            checks["redis"] = redis_check(redis)
         app.state.update(redis=redis, readiness_checks=checks)
         try:
             yield

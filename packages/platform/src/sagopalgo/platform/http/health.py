@@ -10,10 +10,18 @@ import msgspec
 from litestar import Request, Response, get
 from litestar.datastructures import State
 from litestar.openapi.datastructures import ResponseSpec
+from redis.asyncio import Redis
 
-__all__ = ["HealthReport", "ReadinessCheck", "health_handlers"]
+__all__ = ["HealthReport", "ReadinessCheck", "health_handlers", "redis_check"]
 
 ReadinessCheck = Callable[[], Awaitable[None]]
+
+
+def redis_check(redis: Redis) -> ReadinessCheck:
+    async def ping() -> None:
+        await redis.ping()
+
+    return ping
 
 
 class HealthReport(msgspec.Struct):
