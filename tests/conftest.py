@@ -1,15 +1,19 @@
 """Fixtures for the composed services: the API app on a chosen deployment, driven over HTTP."""
 
+import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from litestar.testing import AsyncTestClient
 
 from sagopalgo.api.app import create_app
 from sagopalgo.kernel.clock import ManualClock
 from sagopalgo.platform.settings import Settings, load_settings
+from sagopalgo.testing.plugin import MOTO_ACCESS_KEY, MOTO_REGION, MOTO_SECRET_KEY
 
 JWT_SECRET = "integration-test-secret-0123456789-abcdef"
 
@@ -22,15 +26,53 @@ ApiFactory = Callable[..., AbstractAsyncContextManager[AsyncTestClient[Any]]]
         pytest.param("mariadb+redis", id="mariadb+redis", marks=pytest.mark.integration),
     ]
 )
-def deployment(request: pytest.FixtureRequest) -> dict[str, Any]:
-    """The two deployments every API test runs on: SQLite + in-process, and MariaDB + Redis."""
+def deployment(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """The two deployments every API test runs on.
+
+    Embedded: SQLite, in-process stores, photos on local disk. Production-like: MariaDB, Redis, and
+    photos in S3 (moto's server over HTTP), served from a "CDN" base URL pointing at the bucket.
+    """
     if request.param == "embedded":
-        return {"database_url": request.getfixturevalue("sqlite_url")}
+        return {"database_url": request.getfixturevalue("sqlite_url"), "media_dir": str(tmp_path / "media")}
+    s3_url, bucket = request.getfixturevalue("moto_s3_url"), request.getfixturevalue("s3_bucket")
+    # The S3 adapter takes credentials from boto3's usual chain, as on ECS; moto accepts any.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", MOTO_ACCESS_KEY)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", MOTO_SECRET_KEY)
+    _let_the_cdn_read(s3_url, bucket)
     return {
         "database_url": request.getfixturevalue("mariadb_url"),
         "redis_url": request.getfixturevalue("redis_url"),
         "redis_prefix": request.getfixturevalue("redis_prefix"),
+        "s3_bucket": bucket,
+        "s3_endpoint_url": s3_url,
+        "cdn_base_url": f"{s3_url}/{bucket}",
     }
+
+
+def _let_the_cdn_read(s3_url: str, bucket: str) -> None:
+    """Stand in for CloudFront's origin access: the "CDN" base URL reads objects anonymously."""
+    client = boto3.client(
+        "s3",
+        region_name=MOTO_REGION,
+        endpoint_url=s3_url,
+        aws_access_key_id=MOTO_ACCESS_KEY,
+        aws_secret_access_key=MOTO_SECRET_KEY,
+    )
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{bucket}/*",
+            }
+        ],
+    }
+    client.put_bucket_policy(Bucket=bucket, Policy=json.dumps(policy))
+    client.close()
 
 
 @pytest.fixture

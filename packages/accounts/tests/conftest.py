@@ -1,4 +1,4 @@
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 
 import argon2
@@ -10,16 +10,9 @@ from sagopalgo.accounts.adapters.sql.repository import SqlAccountsUnitOfWork
 from sagopalgo.accounts.adapters.tokens import JwtAccessTokenIssuer
 from sagopalgo.accounts.application.service import AccountsService
 from sagopalgo.kernel.clock import ManualClock
-from sagopalgo.platform.sql import create_engine, session_factory
+from sagopalgo.platform.sql import session_factory
 
 SECRET = "unit-test-secret-unit-test-secret-0123"
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    yield engine
-    await engine.dispose()
 
 
 @pytest.fixture

@@ -5,7 +5,14 @@ from datetime import UTC, date, datetime
 import pytest
 
 from sagopalgo.catalog.domain.errors import LotLocked, LotStateConflict
-from sagopalgo.catalog.domain.lot import MIN_INCREMENT_KRW, MIN_START_PRICE_KRW, Lot, LotStatus, LotTerms
+from sagopalgo.catalog.domain.lot import (
+    MIN_INCREMENT_KRW,
+    MIN_START_PRICE_KRW,
+    Listing,
+    Lot,
+    LotStatus,
+    LotTerms,
+)
 from sagopalgo.catalog.domain.schedule import AuctionWindow
 from sagopalgo.kernel.errors import Invalid
 
@@ -13,17 +20,24 @@ NOW = datetime(2026, 11, 25, 1, 0, tzinfo=UTC)  # 10:00 KST
 MAX = 1_000_000_000_000
 
 
+WINDOW = AuctionWindow()
+LISTING = Listing.of(title="조선 백자 달항아리", description="18세기", category_id=1)
+
+
 def lot(status: LotStatus = LotStatus.SCHEDULED) -> Lot:
-    return Lot(
+    item = Lot.listed(
         seller_id=1,
-        title="조선 백자 달항아리",
-        description="18세기",
-        category_id=1,
+        seller_username="seller",
+        listing=LISTING,
         terms=LotTerms(10_000, 1_000),
         auction_day=date(2026, 11, 26),
-        created_at=NOW,
-        status=status,
+        image_keys=("lots/1/a.png",),
+        extended_bidding=False,
+        now=NOW,
+        window=WINDOW,
     )
+    item.status = status
+    return item
 
 
 ALL = list(LotStatus)
@@ -57,19 +71,51 @@ def test_relisting_for_a_day_already_open_is_refused_and_changes_nothing() -> No
 def test_only_scheduled_lots_can_be_edited_or_withdrawn(status: LotStatus) -> None:
     item = lot(status)
     with pytest.raises(LotLocked):
-        item.withdraw()
+        item.withdraw(now=NOW)
     with pytest.raises(LotLocked):
-        item.edit(title="x", description="y", category_id=2, terms=LotTerms(20_000, 1_000))
+        item.edit(listing=Listing.of(title="xy", description="y", category_id=2), now=NOW)
     assert item.status is status
-    assert item.title == "조선 백자 달항아리"
+    assert item.listing == LISTING
 
 
 def test_scheduled_lot_can_be_edited_and_withdrawn() -> None:
     item = lot()
-    item.edit(title="새 제목", description="d", category_id=2, terms=LotTerms(20_000, 500))
-    assert (item.title, item.category_id, item.terms) == ("새 제목", 2, LotTerms(20_000, 500))
-    item.withdraw()
+    new = Listing.of(title="새 제목", description="d", category_id=2)
+    item.edit(listing=new, terms=LotTerms(20_000, 500), image_keys=("lots/1/b.png",), now=NOW)
+    assert (item.listing, item.terms, item.image_keys) == (new, LotTerms(20_000, 500), ("lots/1/b.png",))
+    item.withdraw(now=NOW)
     assert item.status is LotStatus.WITHDRAWN
+
+
+def test_a_scheduled_lot_whose_opening_has_passed_is_locked_even_before_the_opener_runs() -> None:
+    item = lot()
+    at_nine = WINDOW.opens_at(item.auction_day)
+    with pytest.raises(LotLocked):
+        item.withdraw(now=at_nine)
+    with pytest.raises(LotLocked):
+        item.edit(terms=LotTerms(1_000, 100), now=at_nine)
+    assert (item.status, item.terms) == (LotStatus.SCHEDULED, LotTerms(10_000, 1_000))
+
+
+def test_listing_takes_the_window_of_its_day_in_seoul() -> None:
+    item = lot()
+    assert item.opens_at == datetime(2026, 11, 26, 0, 0, tzinfo=UTC)  # 09:00 KST
+    assert item.closes_at == datetime(2026, 11, 26, 9, 0, tzinfo=UTC)  # 18:00 KST
+
+
+def test_relisting_moves_the_window_and_forgets_the_old_day() -> None:
+    item = lot(LotStatus.UNSOLD)
+    item.relist(date(2026, 12, 1), now=NOW, window=WINDOW)
+    assert item.opens_at == WINDOW.opens_at(date(2026, 12, 1))
+    assert (item.current_price, item.bid_count) == (None, 0)
+
+
+def test_recorded_bids_only_move_forward() -> None:
+    item = lot(LotStatus.OPEN)
+    later = item.closes_at.replace(minute=5)
+    assert item.record_bid(price=12_000, bid_count=2, closes_at=later)
+    assert not item.record_bid(price=11_000, bid_count=1)
+    assert (item.price, item.bid_count, item.closes_at) == (12_000, 2, later)
 
 
 @pytest.mark.parametrize(
@@ -116,4 +162,10 @@ def test_terms_are_integer_krw_within_bounds(start: object, step: object, field:
 
 def test_terms_at_the_bounds_pass() -> None:
     assert LotTerms.of(MIN_START_PRICE_KRW, MIN_INCREMENT_KRW, max_krw=MAX) == LotTerms(1_000, 100)
-    assert LotTerms.of(MAX, MAX, max_krw=MAX) == LotTerms(MAX, MAX)
+    assert LotTerms.of(MAX - 100, 100, max_krw=MAX) == LotTerms(MAX - 100, 100)
+
+
+def test_a_first_raise_past_the_bound_is_refused_at_listing() -> None:
+    with pytest.raises(Invalid) as info:
+        LotTerms.of(MAX, 100, max_krw=MAX)
+    assert info.value.field == "bidIncrement"

@@ -18,8 +18,10 @@ __all__ = [
     "NotFound",
     "RateLimited",
     "Rejected",
+    "TooLarge",
     "Unauthenticated",
     "Unavailable",
+    "UnsupportedMedia",
 ]
 
 
@@ -76,6 +78,18 @@ class Rejected(DomainError):
     """A business rule refuses the request as such (a bid over the limit)."""
 
     code = "REJECTED"
+
+
+class TooLarge(DomainError):
+    """The thing sent (or promised, like an upload's size) is over the deployment's bound."""
+
+    code = "PAYLOAD_TOO_LARGE"
+
+
+class UnsupportedMedia(DomainError):
+    """The content type is not one this endpoint accepts (an upload that is not an image)."""
+
+    code = "UNSUPPORTED_MEDIA_TYPE"
 
 
 class RateLimited(DomainError):

@@ -20,6 +20,8 @@ __all__ = ["PREFIX", "Settings", "SettingsError", "env_name", "load_settings"]
 PREFIX = "SAGOPALGO_"
 
 Positive = Annotated[int, msgspec.Meta(ge=1)]
+ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+"""A time of day in Asia/Seoul, ``HH:MM``."""
 
 
 class SettingsError(ValueError):
@@ -56,6 +58,40 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Run database migrations at start-up (the demo does; production runs ``sagopalgo migrate``)."""
     worker_id: str = ""
     """Free-form name of this process in logs; defaults to host:pid."""
+    auction_opens: ClockTime = "09:00"
+    """When every day's bidding opens, Asia/Seoul."""
+    auction_closes: ClockTime = "18:00"
+    """When every day's bidding closes, Asia/Seoul (extended bidding may run later)."""
+    auction_hard_cap: ClockTime = "18:30"
+    """No lot closes later than this, however long extended bidding runs."""
+    public_base_url: str | None = None
+    """How clients reach this API (``https://api.example.com``); defaults to ``http://host:port``."""
+    cdn_base_url: str | None = None
+    """Base of image URLs (CloudFront in production); defaults to the API's own ``/media``."""
+    media_dir: str = "./var/media"
+    """Where the embedded default keeps uploaded images when no S3 bucket is set."""
+    s3_bucket: str | None = None
+    """Bucket for lot images; set it to store them in S3 instead of ``media_dir``."""
+    s3_endpoint_url: str | None = None
+    """Override of the S3 endpoint (a local S3-compatible server); unset in AWS."""
+    s3_region: str = "ap-northeast-2"
+    image_max_bytes: Annotated[int, msgspec.Meta(ge=1024, le=10 * 1024 * 1024)] = 10 * 1024 * 1024
+    upload_ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=3600)] = 600
+    """How long a presigned upload stays usable."""
+    lot_cache_ttl_seconds: Annotated[int, msgspec.Meta(ge=0, le=60)] = 5
+    """How stale a lot's detail may be (0 turns the read cache off)."""
+
+    def __post_init__(self) -> None:
+        if not self.auction_opens < self.auction_closes <= self.auction_hard_cap:
+            raise ValueError("the auction must open before it closes, and close no later than its hard cap")
+
+    @property
+    def api_base_url(self) -> str:
+        return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def image_base_url(self) -> str:
+        return (self.cdn_base_url or f"{self.api_base_url}/media").rstrip("/")
 
     def require(self, *names: str) -> None:
         """Fail start-up unless every named setting has a value."""

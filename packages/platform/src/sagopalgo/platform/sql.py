@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Self
 
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 __all__ = [
     "NAMING_CONVENTION",
+    "SqlUnitOfWork",
     "create_engine",
     "new_metadata",
     "session_factory",
@@ -93,3 +95,33 @@ def violated_constraint(exc: IntegrityError) -> str:
     if match := _CONSTRAINT.search(text):
         return match.group(1)
     return text
+
+
+class SqlUnitOfWork:
+    """One ``AsyncSession`` transaction that a context's repositories share.
+
+    Leaving without ``commit`` rolls back, so a use case that raises half-way changes nothing.
+    Subclasses bind their repositories to the session in ``_bind``.
+    """
+
+    def __init__(self, sessions_factory: async_sessionmaker[AsyncSession]) -> None:
+        self._factory = sessions_factory
+
+    def _bind(self, session: AsyncSession) -> None:
+        raise NotImplementedError
+
+    async def __aenter__(self) -> Self:
+        self._session = self._factory()
+        self._bind(self._session)
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            await self._session.rollback()
+        finally:
+            await self._session.close()
+
+    async def commit(self) -> None:
+        await self._session.commit()

@@ -15,11 +15,11 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 
@@ -167,6 +167,16 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(fixture))
 
 
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[Any]:
+    """An async engine on this test's database (SQLite and MariaDB, by ``database_url``)."""
+    from sagopalgo.platform.sql import create_engine
+
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
 # ------------------------------------------------------------------ Redis
 @pytest.fixture(scope="session")
 def redis_url() -> str:
@@ -188,4 +198,53 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
         if keys:
             client.delete(*keys)
     finally:
+        client.close()
+
+
+# ------------------------------------------------------------------ S3 (moto, in-process)
+MOTO_REGION: Final = "ap-northeast-2"
+MOTO_ACCESS_KEY = "testing"
+MOTO_SECRET_KEY = "testing"  # noqa: S105 - moto accepts any keys
+"""Dummy keys: passing them to each client (not through the environment) keeps other tests untouched."""
+
+
+@pytest.fixture(scope="session")
+def moto_s3_url() -> Iterator[str]:
+    """A moto S3 server of this worker's own, spoken to over real HTTP like S3 itself.
+
+    It runs in a thread of the test process, so it needs no external service and tests using it
+    are not ``integration`` tests. Port 0 lets the OS pick a free port with no race between workers.
+    """
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3_bucket(moto_s3_url: str) -> Iterator[str]:
+    """A fresh bucket on the worker's moto server (region ap-northeast-2), emptied and removed afterwards."""
+    import boto3
+
+    client = boto3.client(
+        "s3",
+        region_name=MOTO_REGION,
+        endpoint_url=moto_s3_url,
+        aws_access_key_id=MOTO_ACCESS_KEY,
+        aws_secret_access_key=MOTO_SECRET_KEY,
+    )
+    name = f"sagopalgo-test-{_RUN}-{uuid.uuid4().hex[:12]}"
+    client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": MOTO_REGION})
+    try:
+        yield name
+    finally:
+        listed = client.list_objects_v2(Bucket=name).get("Contents", [])
+        for item in listed:
+            client.delete_object(Bucket=name, Key=item["Key"])
+        client.delete_bucket(Bucket=name)
         client.close()

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from litestar import Litestar
 from litestar.datastructures import State
@@ -13,8 +14,14 @@ from sqlalchemy import text
 
 from sagopalgo.accounts.adapters.http.auth import build_jwt_auth
 from sagopalgo.accounts.adapters.http.controllers import AccountsController
-from sagopalgo.api.composition import build_accounts
+from sagopalgo.api.composition import build_accounts, build_catalog, build_image_store
 from sagopalgo.api.db import upgrade
+from sagopalgo.catalog.adapters.http.controllers import (
+    CategoriesController,
+    LotsController,
+    UploadsController,
+)
+from sagopalgo.catalog.adapters.http.media import MediaController
 from sagopalgo.kernel.clock import Clock, SystemClock
 from sagopalgo.platform.http.app import common_app_kwargs
 from sagopalgo.platform.http.health import ReadinessCheck, health_handlers, redis_check
@@ -39,7 +46,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     settings.require("jwt_secret")
     jwt_secret = settings.jwt_secret or ""
     clock = clock or SystemClock()
-    jwt_auth = build_jwt_auth(jwt_secret, exclude=["/schema", "/health"])
+    jwt_auth = build_jwt_auth(jwt_secret, exclude=["/schema", "/health", "/media"])
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -56,6 +63,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             else None
         )
         sessions = session_factory(engine)
+        images = build_image_store(settings)
         rate_limiter: RateLimiter = (
             RedisRateLimiter(redis, clock, prefix=settings.redis_prefix)
             if redis
@@ -76,6 +84,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             rate_limiter=rate_limiter,
             readiness_checks=checks,
             accounts=build_accounts(sessions, settings, clock),
+            image_store=images,
+            catalog=build_catalog(sessions, settings, clock, images=images, redis=redis),
         )
         _log.info("api started", extra={"database": engine.url.get_backend_name(), "redis": bool(redis)})
         try:
@@ -85,8 +95,17 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 await redis.aclose()
             await engine.dispose()
 
+    handlers: list[Any] = [
+        AccountsController,
+        CategoriesController,
+        UploadsController,
+        LotsController,
+        *health_handlers,
+    ]
+    if not settings.s3_bucket:  # the embedded image store receives and serves the files itself
+        handlers.append(MediaController)
     return Litestar(
-        route_handlers=[AccountsController, *health_handlers],
+        route_handlers=handlers,
         on_app_init=[jwt_auth.on_app_init],
         lifespan=[lifespan],
         state=State({"settings": settings, "clock": clock}),

@@ -10,6 +10,7 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
 from sagopalgo.platform.http.problems import exception_handlers
 from sagopalgo.platform.http.request_id import RequestContextMiddleware, add_request_id_header
+from sagopalgo.platform.http.strict_body import strict_json_body
 from sagopalgo.platform.settings import Settings
 
 __all__ = ["common_app_kwargs"]
@@ -20,6 +21,7 @@ def common_app_kwargs(settings: Settings, *, title: str, description: str) -> di
     return {
         "exception_handlers": exception_handlers(),
         "before_send": [add_request_id_header],
+        "before_request": strict_json_body,
         "middleware": [RequestContextMiddleware()],
         "request_max_body_size": settings.max_request_bytes,
         "openapi_config": OpenAPIConfig(

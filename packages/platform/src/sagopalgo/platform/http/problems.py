@@ -64,6 +64,8 @@ _KIND_STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.NotFound, 404),
     (errors.Conflict, 409),
     (errors.Rejected, 422),
+    (errors.TooLarge, 413),
+    (errors.UnsupportedMedia, 415),
     (errors.RateLimited, 429),
     (errors.Unavailable, 503),
 )
@@ -131,7 +133,18 @@ _AT_PATH = re.compile(r"at `\$\.([^`]+)`")
 _NAMED_FIELD = re.compile(r"field `([^`]+)`")
 
 
-def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
+def _wire_name(request: Request[Any, Any, Any], key: str) -> str:
+    """The name the client used: a query parameter's alias (``categoryId``), not the Python name."""
+    try:
+        parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
+    except Exception:  # no handler resolved (a 404 or 405): keep the key
+        return key
+    definition = getattr(parameter, "kwarg_definition", None)
+    alias = getattr(definition, "name", None) or getattr(definition, "query", None)
+    return str(alias or key)
+
+
+def _validation_errors(request: Request[Any, Any, Any], exc: ValidationException) -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
     for item in exc.extra if isinstance(exc.extra, list) else []:
         if isinstance(item, dict):
@@ -140,6 +153,8 @@ def _validation_errors(exc: ValidationException) -> list[dict[str, str]]:
             if field == "data":
                 found = _AT_PATH.search(message) or _NAMED_FIELD.search(message)
                 field = found.group(1) if found else "body"
+            elif item.get("source") == "query":
+                field = _wire_name(request, field)
             out.append({"field": field, "message": message})
     return out
 
@@ -155,7 +170,7 @@ def _http_error(request: Request[Any, Any, Any], exc: HTTPException) -> Response
     extra: dict[str, Any] = {}
     if isinstance(exc, ValidationException) or status == 400:
         code = "VALIDATION_FAILED"
-        found = _validation_errors(exc) if isinstance(exc, ValidationException) else []
+        found = _validation_errors(request, exc) if isinstance(exc, ValidationException) else []
         extra["errors"] = found or [{"field": "body", "message": detail}]
         if not found and "json" in detail.lower():
             detail = "The request body is not valid JSON."

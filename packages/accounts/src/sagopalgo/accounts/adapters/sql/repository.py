@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from sagopalgo.accounts.adapters.sql.tables import refresh_tokens, sessions, users
 from sagopalgo.accounts.domain.errors import EmailTaken, UsernameTaken
 from sagopalgo.accounts.domain.session import AuthSession, RefreshToken
 from sagopalgo.accounts.domain.user import User
 from sagopalgo.accounts.domain.values import username_key
-from sagopalgo.platform.sql import violated_constraint
+from sagopalgo.platform.sql import SqlUnitOfWork, violated_constraint
 
 __all__ = ["SqlAccountsUnitOfWork", "SqlRefreshTokenRepository", "SqlSessionRepository", "SqlUserRepository"]
 
@@ -152,30 +151,12 @@ class SqlRefreshTokenRepository:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-class SqlAccountsUnitOfWork:
-    """One ``AsyncSession`` transaction; repositories share it; no commit means rollback."""
-
+class SqlAccountsUnitOfWork(SqlUnitOfWork):
     users: SqlUserRepository
     sessions: SqlSessionRepository
     refresh_tokens: SqlRefreshTokenRepository
 
-    def __init__(self, sessions_factory: async_sessionmaker[AsyncSession]) -> None:
-        self._factory = sessions_factory
-
-    async def __aenter__(self) -> Self:
-        self._session = self._factory()
-        self.users = SqlUserRepository(self._session)
-        self.sessions = SqlSessionRepository(self._session)
-        self.refresh_tokens = SqlRefreshTokenRepository(self._session)
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        try:
-            await self._session.rollback()
-        finally:
-            await self._session.close()
-
-    async def commit(self) -> None:
-        await self._session.commit()
+    def _bind(self, session: AsyncSession) -> None:
+        self.users = SqlUserRepository(session)
+        self.sessions = SqlSessionRepository(session)
+        self.refresh_tokens = SqlRefreshTokenRepository(session)

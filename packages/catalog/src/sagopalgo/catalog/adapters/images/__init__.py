@@ -1,0 +1,1 @@
+"""Image storage behind the ``ImageStore`` port: S3 in production, local files in the embedded default."""

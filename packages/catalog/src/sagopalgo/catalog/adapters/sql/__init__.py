@@ -1,0 +1,1 @@
+"""Catalog's tables and repositories on SQLAlchemy Core (SQLite and MariaDB/MySQL)."""

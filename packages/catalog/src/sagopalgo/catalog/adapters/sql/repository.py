@@ -1,0 +1,283 @@
+"""SQL implementations of the catalog repositories and their unit of work."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from sagopalgo.catalog.adapters.sql.tables import categories, lots, uploads
+from sagopalgo.catalog.contract import CategoryView, LotStatus, LotView
+from sagopalgo.catalog.domain.category import Category, category_key
+from sagopalgo.catalog.domain.errors import CategoryExists, CategoryInUse, ImageKeyInvalid, LotStateConflict
+from sagopalgo.catalog.domain.images import ImageUpload
+from sagopalgo.catalog.domain.lot import Listing, Lot, LotTerms
+from sagopalgo.catalog.ports import LotQuery, LotSort
+from sagopalgo.kernel.paging import Page, PageRequest
+from sagopalgo.platform.sql import SqlUnitOfWork
+
+__all__ = [
+    "SqlCatalogUnitOfWork",
+    "SqlCategoryRepository",
+    "SqlLotRepository",
+    "SqlUploadRepository",
+]
+
+
+class SqlCategoryRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, name: str) -> Category:
+        try:
+            result = await self._s.execute(insert(categories).values(name=name, name_key=category_key(name)))
+        except IntegrityError:
+            raise CategoryExists(f"A category named {name!r} exists.") from None
+        return Category(int(result.inserted_primary_key[0]), name)  # type: ignore[attr-defined]
+
+    async def get(self, category_id: int) -> Category | None:
+        row = (await self._s.execute(select(categories).where(categories.c.id == category_id))).first()
+        return Category(row.id, row.name) if row else None
+
+    async def all(self) -> list[Category]:
+        rows = await self._s.execute(select(categories).order_by(categories.c.name_key, categories.c.id))
+        return [Category(r.id, r.name) for r in rows]
+
+    async def rename(self, category_id: int, name: str) -> bool:
+        try:
+            result = await self._s.execute(
+                update(categories)
+                .where(categories.c.id == category_id)
+                .values(name=name, name_key=category_key(name))
+            )
+        except IntegrityError:
+            raise CategoryExists(f"A category named {name!r} exists.") from None
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+    async def delete(self, category_id: int) -> bool:
+        try:
+            result = await self._s.execute(delete(categories).where(categories.c.id == category_id))
+        except IntegrityError:
+            raise CategoryInUse("Lots are listed in this category; move them first.") from None
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def _lot_values(lot: Lot) -> dict[str, Any]:
+    return {
+        "seller_id": lot.seller_id,
+        "seller_username": lot.seller_username,
+        "title": lot.listing.title,
+        "description": lot.listing.description,
+        "category_id": lot.listing.category_id,
+        "start_price": lot.terms.start_price,
+        "bid_increment": lot.terms.bid_increment,
+        "price": lot.price,
+        "bid_count": lot.bid_count,
+        "auction_day": lot.auction_day,
+        "opens_at": lot.opens_at,
+        "closes_at": lot.closes_at,
+        "extended_bidding": lot.extended_bidding,
+        "status": lot.status.value,
+        "created_at": lot.created_at,
+    }
+
+
+_SORTS: dict[LotSort, tuple[Any, ...]] = {
+    LotSort.CLOSING_SOON: (lots.c.closes_at.asc(), lots.c.id.asc()),
+    LotSort.PRICE_ASC: (lots.c.price.asc(), lots.c.id.asc()),
+    LotSort.PRICE_DESC: (lots.c.price.desc(), lots.c.id.desc()),
+    LotSort.BID_COUNT_DESC: (lots.c.bid_count.desc(), lots.c.id.desc()),
+    LotSort.NEWEST: (lots.c.created_at.desc(), lots.c.id.desc()),
+}
+
+
+def _where(query: LotQuery) -> list[ColumnElement[bool]]:
+    clauses: list[ColumnElement[bool]] = []
+    if query.statuses:
+        clauses.append(lots.c.status.in_(sorted(s.value for s in query.statuses)))
+    if query.category_id is not None:
+        clauses.append(lots.c.category_id == query.category_id)
+    if query.auction_day is not None:
+        clauses.append(lots.c.auction_day == query.auction_day)
+    if query.seller_id is not None:
+        clauses.append(lots.c.seller_id == query.seller_id)
+    return clauses
+
+
+_VIEW = select(lots, categories.c.name.label("category_name")).join(
+    categories, categories.c.id == lots.c.category_id
+)
+
+
+class SqlLotRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, lot: Lot) -> Lot:
+        result = await self._s.execute(insert(lots).values(**_lot_values(lot), version=lot.version))
+        lot.id = int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
+        return lot
+
+    async def get(self, lot_id: int) -> Lot | None:
+        row = (await self._s.execute(select(lots).where(lots.c.id == lot_id))).first()
+        if row is None:
+            return None
+        keys = (await self._keys([lot_id])).get(lot_id, ())
+        bids = row.bid_count
+        return Lot(
+            id=row.id,
+            seller_id=row.seller_id,
+            seller_username=row.seller_username,
+            listing=Listing(row.title, row.description, row.category_id),
+            terms=LotTerms(row.start_price, row.bid_increment),
+            auction_day=row.auction_day,
+            opens_at=row.opens_at,
+            closes_at=row.closes_at,
+            created_at=row.created_at,
+            image_keys=keys,
+            extended_bidding=bool(row.extended_bidding),
+            status=LotStatus(row.status),
+            current_price=row.price if bids else None,
+            bid_count=bids,
+            version=row.version,
+        )
+
+    async def save(self, lot: Lot) -> None:
+        result = await self._s.execute(
+            update(lots)
+            .where(lots.c.id == lot.id, lots.c.version == lot.version)
+            .values(**_lot_values(lot), version=lot.version + 1)
+        )
+        if result.rowcount != 1:  # type: ignore[attr-defined]
+            raise LotStateConflict("The lot changed while this request ran; reload it and try again.")
+        lot.version += 1
+
+    async def _keys(self, lot_ids: list[int]) -> dict[int, tuple[str, ...]]:
+        if not lot_ids:
+            return {}
+        rows = await self._s.execute(
+            select(uploads.c.lot_id, uploads.c.key)
+            .where(uploads.c.lot_id.in_(lot_ids))
+            .order_by(uploads.c.lot_id, uploads.c.position)
+        )
+        found: dict[int, list[str]] = {}
+        for lot_id, key in rows:
+            found.setdefault(lot_id, []).append(key)
+        return {lot_id: tuple(keys) for lot_id, keys in found.items()}
+
+    async def _views(self, rows: list[Any]) -> list[LotView]:
+        keys = await self._keys([r.id for r in rows])
+        return [
+            LotView(
+                id=r.id,
+                title=r.title,
+                description=r.description,
+                category=CategoryView(r.category_id, r.category_name),
+                seller_id=r.seller_id,
+                seller_username=r.seller_username,
+                image_keys=keys.get(r.id, ()),
+                start_price=r.start_price,
+                bid_increment=r.bid_increment,
+                current_price=r.price if r.bid_count else None,
+                bid_count=r.bid_count,
+                auction_day=r.auction_day,
+                opens_at=r.opens_at,
+                closes_at=r.closes_at,
+                extended_bidding=bool(r.extended_bidding),
+                status=LotStatus(r.status),
+                created_at=r.created_at,
+            )
+            for r in rows
+        ]
+
+    async def view(self, lot_id: int) -> LotView | None:
+        row = (await self._s.execute(_VIEW.where(lots.c.id == lot_id))).first()
+        return (await self._views([row]))[0] if row else None
+
+    async def find(self, query: LotQuery, page: PageRequest) -> Page[LotView]:
+        where = and_(*_where(query))
+        total = (await self._s.execute(select(func.count()).select_from(lots).where(where))).scalar_one()
+        if total <= page.offset:
+            return Page([], page.page, page.size, total)
+        rows = await self._s.execute(
+            _VIEW.where(where).order_by(*_SORTS[query.sort]).limit(page.size).offset(page.offset)
+        )
+        return Page(await self._views(list(rows)), page.page, page.size, total)
+
+
+def _upload(row: Any) -> ImageUpload:
+    return ImageUpload(
+        key=row.key,
+        owner_id=row.owner_id,
+        content_type=row.content_type,
+        max_bytes=row.max_bytes,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        lot_id=row.lot_id,
+        verified_at=row.verified_at,
+    )
+
+
+class SqlUploadRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self._s = session
+
+    async def add(self, upload: ImageUpload) -> None:
+        await self._s.execute(
+            insert(uploads).values(
+                key=upload.key,
+                owner_id=upload.owner_id,
+                content_type=upload.content_type,
+                max_bytes=upload.max_bytes,
+                created_at=upload.created_at,
+                expires_at=upload.expires_at,
+                verified_at=upload.verified_at,
+                lot_id=upload.lot_id,
+            )
+        )
+
+    async def get_many(self, keys: Collection[str]) -> Mapping[str, ImageUpload]:
+        if not keys:
+            return {}
+        rows = await self._s.execute(select(uploads).where(uploads.c.key.in_(list(keys))))
+        return {row.key: _upload(row) for row in rows}
+
+    async def attach(self, lot_id: int, keys: tuple[str, ...], owner_id: int, verified_at: datetime) -> None:
+        await self._s.execute(
+            update(uploads)
+            .where(uploads.c.lot_id == lot_id, uploads.c.key.not_in(list(keys)))
+            .values(lot_id=None, position=None)
+        )
+        for position, key in enumerate(keys):
+            # Conditional on the key still being free (or already this lot's): of two lots racing
+            # for one photo, the database lets exactly one have it.
+            result = await self._s.execute(
+                update(uploads)
+                .where(
+                    uploads.c.key == key,
+                    uploads.c.owner_id == owner_id,
+                    or_(uploads.c.lot_id.is_(None), uploads.c.lot_id == lot_id),
+                )
+                .values(
+                    lot_id=lot_id,
+                    position=position,
+                    verified_at=func.coalesce(uploads.c.verified_at, verified_at),
+                )
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise ImageKeyInvalid("This image already belongs to another lot.", extra={"key": key})
+
+
+class SqlCatalogUnitOfWork(SqlUnitOfWork):
+    categories: SqlCategoryRepository
+    lots: SqlLotRepository
+    uploads: SqlUploadRepository
+
+    def _bind(self, session: AsyncSession) -> None:
+        self.categories = SqlCategoryRepository(session)
+        self.lots = SqlLotRepository(session)
+        self.uploads = SqlUploadRepository(session)

@@ -1,0 +1,1 @@
+"""Catalog use cases: categories, photo uploads, listing, reading and the lot transitions."""

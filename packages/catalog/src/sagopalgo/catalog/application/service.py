@@ -1,0 +1,362 @@
+"""Catalog use cases. Every method opens its own unit of work and commits explicitly.
+
+Reads of a lot's detail go through the ``LotCache``; every write that changes a lot invalidates it
+after the commit, so a reader sees the change at once on this process and within the cache TTL at
+worst elsewhere.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sagopalgo.catalog.contract import CategoryView, LotStatus, LotView
+from sagopalgo.catalog.domain.category import category_name
+from sagopalgo.catalog.domain.errors import ImageKeyInvalid
+from sagopalgo.catalog.domain.images import (
+    SNIFF_BYTES,
+    ImageUpload,
+    check_upload_request,
+    upload_key,
+)
+from sagopalgo.catalog.domain.lot import Listing, Lot, LotTerms, check_image_keys
+from sagopalgo.catalog.domain.schedule import AuctionWindow, DayPhase
+from sagopalgo.catalog.ports import CatalogUnitOfWork, ImageStore, LotCache, LotQuery, LotSort
+from sagopalgo.kernel.clock import Clock
+from sagopalgo.kernel.errors import Forbidden, Invalid, NotFound
+from sagopalgo.kernel.identity import Principal
+from sagopalgo.kernel.paging import Page, PageRequest
+
+__all__ = ["CatalogService", "FeaturedPage", "LotChanges", "NewLot", "UploadTicket"]
+
+_FEATURED: dict[DayPhase, tuple[frozenset[LotStatus], LotSort]] = {
+    # Before 09:00: what opens today. 09:00-18:00: what is open (a lot the opener has not reached
+    # yet is still SCHEDULED for a moment). After 18:00: the results, with lots still running on
+    # extended bidding until the hard cap.
+    DayPhase.UPCOMING: (frozenset({LotStatus.SCHEDULED}), LotSort.NEWEST),
+    DayPhase.OPEN: (frozenset({LotStatus.SCHEDULED, LotStatus.OPEN}), LotSort.CLOSING_SOON),
+    DayPhase.CLOSED: (
+        frozenset({LotStatus.OPEN, LotStatus.SOLD, LotStatus.UNSOLD, LotStatus.PAID}),
+        LotSort.PRICE_DESC,
+    ),
+}
+_PUBLIC = frozenset(LotStatus) - {LotStatus.WITHDRAWN}
+
+
+@dataclass(frozen=True, slots=True)
+class UploadTicket:
+    key: str
+    url: str
+    fields: dict[str, str]
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewLot:
+    title: str
+    description: str
+    category_id: int
+    start_price: int
+    bid_increment: int
+    auction_day: date
+    image_keys: tuple[str, ...]
+    extended_bidding: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LotChanges:
+    """A partial edit: ``None`` leaves the field as it is."""
+
+    title: str | None = None
+    description: str | None = None
+    category_id: int | None = None
+    start_price: int | None = None
+    bid_increment: int | None = None
+    image_keys: tuple[str, ...] | None = None
+    extended_bidding: bool | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FeaturedPage:
+    day: date
+    phase: DayPhase
+    lots: Page[LotView]
+
+
+def _lot_id(lot: Lot) -> int:
+    if lot.id is None:  # repositories always set it; a lot without one was never stored
+        raise RuntimeError("lot has no id")
+    return lot.id
+
+
+class CatalogService:
+    def __init__(
+        self,
+        *,
+        uow: Callable[[], CatalogUnitOfWork],
+        images: ImageStore,
+        cache: LotCache,
+        clock: Clock,
+        window: AuctionWindow,
+        max_krw: int,
+        image_max_bytes: int,
+        upload_ttl: timedelta,
+        cache_ttl_seconds: int,
+    ) -> None:
+        self._uow, self._images, self._cache, self._clock = uow, images, cache, clock
+        self.window = window
+        self._max_krw, self._image_max_bytes = max_krw, image_max_bytes
+        self._upload_ttl, self._cache_ttl = upload_ttl, cache_ttl_seconds
+
+    # ------------------------------------------------------------------ categories
+    async def categories(self) -> list[CategoryView]:
+        async with self._uow() as uow:
+            return [CategoryView(c.id, c.name) for c in await uow.categories.all()]
+
+    async def create_category(self, actor: Principal, name: str) -> CategoryView:
+        _require_admin(actor)
+        async with self._uow() as uow:
+            category = await uow.categories.add(category_name(name))
+            await uow.commit()
+        return CategoryView(category.id, category.name)
+
+    async def rename_category(self, actor: Principal, category_id: int, name: str) -> CategoryView:
+        _require_admin(actor)
+        clean = category_name(name)
+        async with self._uow() as uow:
+            if not await uow.categories.rename(category_id, clean):
+                raise NotFound("No such category.")
+            await uow.commit()
+        return CategoryView(category_id, clean)
+
+    async def delete_category(self, actor: Principal, category_id: int) -> None:
+        _require_admin(actor)
+        async with self._uow() as uow:
+            if not await uow.categories.delete(category_id):
+                raise NotFound("No such category.")
+            await uow.commit()
+
+    # ------------------------------------------------------------------ photos
+    async def request_upload(self, actor: Principal, content_type: str, size: int) -> UploadTicket:
+        """Sign a one-object upload under the caller's prefix, bound to the promised type and size."""
+        kind = check_upload_request(content_type, size, max_bytes=self._image_max_bytes)
+        now = self._clock.now()
+        upload = ImageUpload(
+            key=upload_key(actor.user_id, secrets.token_hex(16), kind),
+            owner_id=actor.user_id,
+            content_type=kind,
+            max_bytes=size,
+            created_at=now,
+            expires_at=now + self._upload_ttl,
+        )
+        signed = await self._images.presign_upload(
+            upload.key, content_type=kind, max_bytes=size, expires_at=upload.expires_at
+        )
+        async with self._uow() as uow:
+            await uow.uploads.add(upload)
+            await uow.commit()
+        return UploadTicket(upload.key, signed.url, dict(signed.fields), upload.expires_at)
+
+    async def _verified(
+        self, uow: CatalogUnitOfWork, actor: Principal, keys: tuple[str, ...], lot_id: int | None
+    ) -> None:
+        """Every key is the caller's, free (or already this lot's), and holds what was promised."""
+        uploads = await uow.uploads.get_many(keys)
+        for key in keys:
+            upload = uploads.get(key)
+            if upload is None:
+                raise ImageKeyInvalid("No upload was issued for this key.", extra={"key": key})
+            upload.check_usable_by(actor.user_id, for_lot=lot_id)
+        pending = [uploads[k] for k in keys if uploads[k].verified_at is None]
+        stored = await asyncio.gather(*(self._images.inspect(u.key, SNIFF_BYTES) for u in pending))
+        now = self._clock.now()
+        for upload, found in zip(pending, stored, strict=True):
+            upload.verify(found, now)
+
+    async def _category(self, uow: CatalogUnitOfWork, category_id: int) -> None:
+        if await uow.categories.get(category_id) is None:
+            raise Invalid("No such category.", field="categoryId")
+
+    # ------------------------------------------------------------------ listing
+    async def create_lot(self, actor: Principal, new: NewLot) -> LotView:
+        now = self._clock.now()
+        lot = Lot.listed(
+            seller_id=actor.user_id,
+            seller_username=actor.username,
+            listing=Listing.of(title=new.title, description=new.description, category_id=new.category_id),
+            terms=LotTerms.of(new.start_price, new.bid_increment, max_krw=self._max_krw),
+            auction_day=new.auction_day,
+            image_keys=new.image_keys,
+            extended_bidding=new.extended_bidding,
+            now=now,
+            window=self.window,
+        )
+        async with self._uow() as uow:
+            await self._category(uow, lot.listing.category_id)
+            await self._verified(uow, actor, lot.image_keys, None)
+            await uow.lots.add(lot)
+            await uow.uploads.attach(_lot_id(lot), lot.image_keys, actor.user_id, now)
+            await uow.commit()
+        return await self._fresh(_lot_id(lot))
+
+    async def edit_lot(self, actor: Principal, lot_id: int, changes: LotChanges) -> LotView:
+        now = self._clock.now()
+        async with self._uow() as uow:
+            lot = await self._own_lot(uow, actor, lot_id, admin_may=False)
+            listing = None
+            if (
+                changes.title is not None
+                or changes.description is not None
+                or changes.category_id is not None
+            ):
+                listing = Listing.of(
+                    title=changes.title if changes.title is not None else lot.listing.title,
+                    description=(
+                        changes.description if changes.description is not None else lot.listing.description
+                    ),
+                    category_id=changes.category_id or lot.listing.category_id,
+                )
+            terms = None
+            if changes.start_price is not None or changes.bid_increment is not None:
+                terms = LotTerms.of(
+                    changes.start_price if changes.start_price is not None else lot.terms.start_price,
+                    changes.bid_increment if changes.bid_increment is not None else lot.terms.bid_increment,
+                    max_krw=self._max_krw,
+                )
+            keys = check_image_keys(changes.image_keys) if changes.image_keys is not None else None
+            lot.edit(
+                listing=listing,
+                terms=terms,
+                image_keys=keys,
+                extended_bidding=changes.extended_bidding,
+                now=now,
+            )
+            if changes.category_id is not None:
+                await self._category(uow, changes.category_id)
+            if keys is not None:
+                await self._verified(uow, actor, keys, lot_id)
+            await uow.lots.save(lot)
+            if keys is not None:
+                await uow.uploads.attach(lot_id, keys, actor.user_id, now)
+            await uow.commit()
+        return await self._fresh(lot_id)
+
+    async def withdraw_lot(self, actor: Principal, lot_id: int) -> None:
+        async with self._uow() as uow:
+            lot = await self._own_lot(uow, actor, lot_id, admin_may=True)
+            lot.withdraw(now=self._clock.now())
+            await uow.lots.save(lot)
+            await uow.commit()
+        await self._cache.invalidate(lot_id)
+
+    async def relist_lot(self, actor: Principal, lot_id: int, day: date) -> LotView:
+        async with self._uow() as uow:
+            lot = await self._own_lot(uow, actor, lot_id, admin_may=False)
+            lot.relist(day, now=self._clock.now(), window=self.window)
+            await uow.lots.save(lot)
+            await uow.commit()
+        return await self._fresh(lot_id)
+
+    async def _own_lot(
+        self, uow: CatalogUnitOfWork, actor: Principal, lot_id: int, *, admin_may: bool
+    ) -> Lot:
+        lot = await uow.lots.get(lot_id)
+        if lot is None or (lot.status is LotStatus.WITHDRAWN and not _may_see(actor, lot.seller_id)):
+            raise NotFound("No such lot.")
+        if lot.seller_id != actor.user_id and not (admin_may and actor.is_admin):
+            raise Forbidden("Only the seller may change this lot.")
+        return lot
+
+    # ------------------------------------------------------------------ reading
+    async def lot(self, lot_id: int) -> LotView:
+        """The detail, from the cache when fresh enough; a withdrawn lot is its seller's business."""
+        view = await self._cache.get(lot_id) if self._cache_ttl else None
+        if view is None:
+            async with self._uow() as uow:
+                view = await uow.lots.view(lot_id)
+            if view is None:
+                raise NotFound("No such lot.")
+            if self._cache_ttl:
+                await self._cache.put(view, self._cache_ttl)
+        if view.status is LotStatus.WITHDRAWN:  # the seller still sees it in their own list
+            raise NotFound("No such lot.")
+        return view
+
+    async def _fresh(self, lot_id: int) -> LotView:
+        await self._cache.invalidate(lot_id)
+        async with self._uow() as uow:
+            view = await uow.lots.view(lot_id)
+        if view is None:  # pragma: no cover - the caller just wrote it
+            raise NotFound("No such lot.")
+        return view
+
+    async def find_lots(self, query: LotQuery, page: PageRequest) -> Page[LotView]:
+        """The public list: withdrawn lots are nobody's business but their seller's."""
+        statuses = (query.statuses or _PUBLIC) & _PUBLIC
+        if not statuses:
+            return Page([], page.page, page.size, 0)
+        return await self._find(
+            LotQuery(statuses, query.category_id, query.auction_day, query.seller_id, query.sort), page
+        )
+
+    async def my_lots(
+        self, actor: Principal, page: PageRequest, sort: LotSort = LotSort.NEWEST
+    ) -> Page[LotView]:
+        return await self._find(LotQuery(seller_id=actor.user_id, sort=sort), page)
+
+    async def featured(self, page: PageRequest) -> FeaturedPage:
+        """The main page, by the time of day in Korea whatever the server's zone."""
+        day, phase = self.window.phase(self._clock.now())
+        statuses, sort = _FEATURED[phase]
+        lots = await self._find(LotQuery(statuses=statuses, auction_day=day, sort=sort), page)
+        return FeaturedPage(day, phase, lots)
+
+    async def _find(self, query: LotQuery, page: PageRequest) -> Page[LotView]:
+        async with self._uow() as uow:
+            return await uow.lots.find(query, page)
+
+    # ------------------------------------------------------------------ transitions other contexts drive
+    async def open_lot(self, lot_id: int) -> LotView:
+        return await self._transition(lot_id, Lot.open)
+
+    async def close_lot(self, lot_id: int, *, has_winner: bool) -> LotView:
+        return await self._transition(lot_id, lambda lot: lot.close(has_winner=has_winner))
+
+    async def mark_lot_paid(self, lot_id: int) -> LotView:
+        return await self._transition(lot_id, Lot.mark_paid)
+
+    async def record_bid(
+        self, lot_id: int, *, price: int, bid_count: int, closes_at: datetime | None = None
+    ) -> None:
+        """Copy the bid gate's accepted price for lists and sorting; late or repeated reports are ignored."""
+        async with self._uow() as uow:
+            lot = await uow.lots.get(lot_id)
+            if lot is None:
+                raise NotFound("No such lot.")
+            if not lot.record_bid(price=price, bid_count=bid_count, closes_at=closes_at):
+                return
+            await uow.lots.save(lot)
+            await uow.commit()
+        await self._cache.invalidate(lot_id)
+
+    async def _transition(self, lot_id: int, step: Callable[[Lot], None]) -> LotView:
+        async with self._uow() as uow:
+            lot = await uow.lots.get(lot_id)
+            if lot is None:
+                raise NotFound("No such lot.")
+            step(lot)
+            await uow.lots.save(lot)
+            await uow.commit()
+        return await self._fresh(lot_id)
+
+
+def _require_admin(actor: Principal) -> None:
+    if not actor.is_admin:
+        raise Forbidden("Only an administrator may manage categories.")
+
+
+def _may_see(actor: Principal, seller_id: int) -> bool:
+    return actor.user_id == seller_id or actor.is_admin

@@ -1,0 +1,62 @@
+"""What the catalog publishes to other contexts: a lot's status and its read model.
+
+Bidding, payments and search learn about lots through these types (and the catalog service that
+the composition hands them), never through the catalog's tables or domain objects.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime
+
+__all__ = ["CategoryView", "LotStatus", "LotView"]
+
+
+class LotStatus(enum.StrEnum):
+    SCHEDULED = "SCHEDULED"
+    OPEN = "OPEN"
+    SOLD = "SOLD"
+    UNSOLD = "UNSOLD"
+    PAID = "PAID"
+    WITHDRAWN = "WITHDRAWN"
+
+
+@dataclass(frozen=True, slots=True)
+class CategoryView:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LotView:
+    """A lot as readers see it (the detail cache holds these, so every field is plain data)."""
+
+    id: int
+    title: str
+    description: str
+    category: CategoryView
+    seller_id: int
+    seller_username: str
+    image_keys: tuple[str, ...]
+    start_price: int
+    bid_increment: int
+    current_price: int | None
+    """The last accepted bid, ``None`` before the first."""
+    bid_count: int
+    auction_day: date
+    opens_at: datetime
+    closes_at: datetime
+    extended_bidding: bool
+    status: LotStatus
+    created_at: datetime
+
+    @property
+    def price(self) -> int:
+        return self.current_price if self.current_price is not None else self.start_price
+
+    @property
+    def minimum_next_bid(self) -> int:
+        if self.current_price is None:
+            return self.start_price
+        return self.current_price + self.bid_increment
