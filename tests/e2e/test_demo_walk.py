@@ -8,7 +8,9 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -103,3 +105,64 @@ def test_the_printed_demo_admin_can_sign_in(demo: dict[str, str]) -> None:
         me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {pair.json()['accessToken']}"})
         assert me.json()["roles"] == ["admin", "user"]
     assert httpx.get(f"{demo['sse']}/schema/openapi.json").status_code == 200
+
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + bytes(64)
+
+
+def test_a_newcomer_lists_a_lot_for_a_coming_day_and_finds_it(demo: dict[str, str]) -> None:
+    """List categories, upload a photo, list a lot for tomorrow, find it in the list and its detail."""
+    with httpx.Client(base_url=demo["api"], timeout=10) as client:
+        categories = client.get("/api/v1/categories").json()
+        assert "도자기" in [c["name"] for c in categories]
+        tag = uuid.uuid4().hex[:8]
+        ident = {"email": f"s{tag}@example.com", "username": f"s{tag}", "password": "my-first-password"}
+        assert client.post("/api/v1/accounts", json=ident).status_code == 201
+        token = client.post(
+            "/api/v1/auth/token", json={"email": ident["email"], "password": ident["password"]}
+        ).json()
+        auth = {"Authorization": f"Bearer {token['accessToken']}"}
+
+        ticket = client.post(
+            "/api/v1/uploads/images", json={"contentType": "image/png", "size": len(PNG)}, headers=auth
+        )
+        assert ticket.status_code == 201, ticket.text
+        sent = httpx.post(
+            ticket.json()["uploadUrl"],
+            data=ticket.json()["fields"],
+            files={"file": ("a.png", PNG, "image/png")},
+        )
+        assert sent.status_code == 204, sent.text
+
+        seoul_today = datetime.now(ZoneInfo("Asia/Seoul")).date()
+        day = (seoul_today + timedelta(days=1)).isoformat()
+        body = {
+            "title": "백자 청화 연적",
+            "description": "19세기",
+            "categoryId": categories[0]["id"],
+            "startPrice": 200_000,
+            "bidIncrement": 10_000,
+            "auctionDay": day,
+            "imageKeys": [ticket.json()["key"]],
+        }
+        created = client.post("/api/v1/lots", json=body, headers=auth)
+        assert created.status_code == 201, created.text
+        lot_id = created.json()["id"]
+
+        found = client.get(
+            "/api/v1/lots", params={"auctionDay": day, "sellerId": created.json()["seller"]["id"]}
+        )
+        assert [item["id"] for item in found.json()["items"]] == [lot_id]
+        detail = client.get(f"/api/v1/lots/{lot_id}").json()
+        assert (detail["opensAt"], detail["closesAt"]) == (f"{day}T09:00:00+09:00", f"{day}T18:00:00+09:00")
+        image = httpx.get(detail["images"][0]["url"])
+        assert (image.status_code, image.content, image.headers["content-type"]) == (200, PNG, "image/png")
+
+
+def test_the_demo_has_lots_open_right_now(demo: dict[str, str]) -> None:
+    with httpx.Client(base_url=demo["api"], timeout=10) as client:
+        open_now = client.get("/api/v1/lots", params={"status": "OPEN"}).json()
+        assert open_now["total"] >= 6
+        now = datetime.now(ZoneInfo("Asia/Seoul"))
+        for item in open_now["items"]:
+            assert datetime.fromisoformat(item["opensAt"]) <= now < datetime.fromisoformat(item["closesAt"])

@@ -16,10 +16,13 @@ import click
 
 from sagopalgo.accounts.adapters.sql.repository import SqlAccountsUnitOfWork
 from sagopalgo.api.app import create_app as create_api
-from sagopalgo.api.composition import build_accounts
+from sagopalgo.api.composition import auction_window, build_accounts
 from sagopalgo.api.db import upgrade
+from sagopalgo.catalog.domain.schedule import AuctionWindow
+from sagopalgo.cli.demo_lots import seed_lots
 from sagopalgo.cli.serving import bind, server_for
-from sagopalgo.kernel.clock import SystemClock
+from sagopalgo.kernel.clock import Clock, SystemClock
+from sagopalgo.kernel.identity import Principal
 from sagopalgo.platform.logs import configure_logging
 from sagopalgo.platform.settings import Settings, load_settings
 from sagopalgo.platform.sql import create_engine, session_factory
@@ -45,6 +48,7 @@ DEMO_USERS = (
 
 
 def _demo_settings(data_dir: Path, host: str, port: int, sse_port: int) -> Settings:
+    """Embedded defaults under ``data_dir``; ``port`` is the real bound port (upload URLs name it)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     secret_file = data_dir / "jwt-secret"
     if not secret_file.exists():
@@ -59,15 +63,21 @@ def _demo_settings(data_dir: Path, host: str, port: int, sse_port: int) -> Setti
         port=port,
         sse_port=sse_port,
         log_format="console",
+        public_base_url=f"http://{host}:{port}",
+        media_dir=str((data_dir / "media").resolve()),
     )
 
 
-async def seed_demo(settings: Settings) -> None:
-    """Create the demo accounts if absent (idempotent, so restarting the demo keeps its data)."""
+async def seed_demo(settings: Settings, clock: Clock | None = None) -> tuple[AuctionWindow, int]:
+    """Create the demo accounts and lots if absent (idempotent, so restarting keeps the data).
+
+    Returns the window of today's demo lots and how many lots were listed now.
+    """
+    clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
     try:
         sessions = session_factory(engine)
-        service = build_accounts(sessions, settings, SystemClock())
+        service = build_accounts(sessions, settings, clock)
         for user in DEMO_USERS:
             async with SqlAccountsUnitOfWork(sessions) as uow:
                 exists = await uow.users.by_email(user.email)
@@ -76,6 +86,14 @@ async def seed_demo(settings: Settings) -> None:
                     await service.make_admin(email=user.email, username=user.username, password=user.password)
                 else:
                     await service.sign_up(email=user.email, username=user.username, password=user.password)
+        async with SqlAccountsUnitOfWork(sessions) as uow:
+            found = await uow.users.by_email(DEMO_USERS[1].email)
+        if found is None or found.id is None:  # pragma: no cover - created just above
+            raise RuntimeError("the demo seller is missing")
+        seller = Principal(
+            user_id=found.id, username=found.username, roles=found.roles, session_id="demo-seed"
+        )
+        return await seed_lots(settings, sessions, clock, seller)
     finally:
         await engine.dispose()
 
@@ -83,12 +101,13 @@ async def seed_demo(settings: Settings) -> None:
 async def run_demo(*, host: str, port: int, sse_port: int, data_dir: Path, fresh: bool) -> None:
     if fresh and data_dir.exists():  # noqa: ASYNC240 - start-up, before serving
         shutil.rmtree(data_dir)
-    settings = _demo_settings(data_dir, host, port, sse_port)
-    configure_logging("INFO", "console", service="sagopalgo-demo")
-    await asyncio.to_thread(upgrade, settings.database_url)
-    await seed_demo(settings)
     api_sock, sse_sock = bind(host, port), bind(host, sse_port)
     api_port, sse_real_port = api_sock.getsockname()[1], sse_sock.getsockname()[1]
+    settings = _demo_settings(data_dir, host, api_port, sse_real_port)
+    configure_logging("INFO", "console", service="sagopalgo-demo")
+    await asyncio.to_thread(upgrade, settings.database_url)
+    window, listed = await seed_demo(settings)
+    regular = auction_window(settings)
     api = server_for(create_api(settings), settings)
     sse = server_for(create_sse(settings), settings)
     base = f"http://{host}:{api_port}"
@@ -101,6 +120,9 @@ async def run_demo(*, host: str, port: int, sse_port: int, data_dir: Path, fresh
                 f"  API docs     {base}/schema",
                 f"  SSE service  http://{host}:{sse_real_port}/sse/v1",
                 f"  data         {data_dir.resolve()}",  # noqa: ASYNC240
+                f"  open now     today's demo lots, {window.opens:%H:%M}-{window.closes:%H:%M} KST"
+                f" ({listed} lots listed at this start)",
+                f"  your lots    follow the regular window {regular.opens:%H:%M}-{regular.closes:%H:%M} KST",
                 "  demo logins (email / password):",
                 *(f"    {u.email:<24} {u.password}{'   (admin)' if u.admin else ''}" for u in DEMO_USERS),
                 "Press Ctrl+C to stop.",

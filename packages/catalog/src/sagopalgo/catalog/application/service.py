@@ -33,10 +33,11 @@ from sagopalgo.kernel.paging import Page, PageRequest
 __all__ = ["CatalogService", "FeaturedPage", "LotChanges", "NewLot", "UploadTicket"]
 
 _FEATURED: dict[DayPhase, tuple[frozenset[LotStatus], LotSort]] = {
-    # Before 09:00: what opens today. 09:00-18:00: what is open (a lot the opener has not reached
-    # yet is still SCHEDULED for a moment). After 18:00: the results, with lots still running on
-    # extended bidding until the hard cap.
-    DayPhase.UPCOMING: (frozenset({LotStatus.SCHEDULED}), LotSort.NEWEST),
+    # Before 09:00: what opens today (and anything of today's already open: the demo's lots keep
+    # a window of their own). 09:00-18:00: what is open (a lot the opener has not reached yet is
+    # still SCHEDULED for a moment). After 18:00: the results, with lots still running on extended
+    # bidding until the hard cap.
+    DayPhase.UPCOMING: (frozenset({LotStatus.SCHEDULED, LotStatus.OPEN}), LotSort.NEWEST),
     DayPhase.OPEN: (frozenset({LotStatus.SCHEDULED, LotStatus.OPEN}), LotSort.CLOSING_SOON),
     DayPhase.CLOSED: (
         frozenset({LotStatus.OPEN, LotStatus.SOLD, LotStatus.UNSOLD, LotStatus.PAID}),
