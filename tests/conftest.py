@@ -6,14 +6,13 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 from litestar.testing import AsyncTestClient
 
 from sagopalgo.api.app import create_app
 from sagopalgo.kernel.clock import ManualClock
 from sagopalgo.platform.settings import Settings, load_settings
-from sagopalgo.testing.plugin import MOTO_ACCESS_KEY, MOTO_REGION, MOTO_SECRET_KEY
+from sagopalgo.testing.plugin import MOTO_ACCESS_KEY, MOTO_SECRET_KEY, moto_client
 
 JWT_SECRET = "integration-test-secret-0123456789-abcdef"
 
@@ -53,13 +52,7 @@ def deployment(
 
 def _let_the_cdn_read(s3_url: str, bucket: str) -> None:
     """Stand in for CloudFront's origin access: the "CDN" base URL reads objects anonymously."""
-    client = boto3.client(
-        "s3",
-        region_name=MOTO_REGION,
-        endpoint_url=s3_url,
-        aws_access_key_id=MOTO_ACCESS_KEY,
-        aws_secret_access_key=MOTO_SECRET_KEY,
-    )
+    client = moto_client(s3_url)
     policy = {
         "Version": "2012-10-17",
         "Statement": [

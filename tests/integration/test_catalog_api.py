@@ -6,7 +6,9 @@ from typing import Any
 import httpx
 from litestar.testing import AsyncTestClient
 
+from sagopalgo.api.composition import build_catalog, build_image_store
 from sagopalgo.kernel.clock import ManualClock
+from sagopalgo.platform.sql import create_engine, session_factory
 from tests.conftest import ApiFactory
 from tests.integration.helpers import (
     PASSWORD,
@@ -191,3 +193,51 @@ async def test_paging_reports_the_total_and_stops_at_the_last_page(
     beyond = (await api.get("/api/v1/lots", params={**params, "page": 3})).json()
     assert [i["id"] for i in first["items"] + second["items"]] == ids[::-1]
     assert (first["total"], first["size"], second["page"], beyond["items"]) == (3, 2, 2, [])
+
+
+async def test_an_open_lot_is_locked_and_an_unsold_one_is_relisted_by_its_seller(
+    api: AsyncTestClient[Any], clock: ManualClock
+) -> None:
+    category = await new_category(api, await admin_token(api))
+    _, tokens = await sign_up_and_in(api)
+    _, other_tokens = await sign_up_and_in(api)
+    seller, other = tokens["accessToken"], other_tokens["accessToken"]
+    key = await upload_photo(api, seller)
+    created = await api.post(
+        "/api/v1/lots", json=lot_body(category["id"], [key], TOMORROW), headers=bearer(seller)
+    )
+    lot_id = created.json()["id"]
+    path = f"/api/v1/lots/{lot_id}"
+
+    settings = api.app.state.settings
+    engine = create_engine(settings.database_url)
+    catalog = build_catalog(session_factory(engine), settings, clock, images=build_image_store(settings))
+    try:
+        await catalog.open_lot(lot_id)  # what the 09:00 opener does (issue 6)
+        assert_problem(
+            await api.patch(path, json={"title": "late edit"}, headers=bearer(seller)), 409, "LOT_LOCKED"
+        )
+        assert_problem(await api.delete(path, headers=bearer(seller)), 409, "LOT_LOCKED")
+        relist = {"auctionDay": "2026-11-28"}
+        assert_problem(
+            await api.post(f"{path}/relist", json=relist, headers=bearer(seller)), 409, "LOT_STATE_CONFLICT"
+        )
+        await catalog.close_lot(lot_id, has_winner=False)
+    finally:
+        await engine.dispose()
+
+    assert_problem(await api.post(f"{path}/relist", json=relist, headers=bearer(other)), 403, "FORBIDDEN")
+    assert_problem(
+        await api.post(f"{path}/relist", json={"auctionDay": "2026-11-25"}, headers=bearer(seller)),
+        400,
+        "VALIDATION_FAILED",
+    )
+    relisted = await api.post(f"{path}/relist", json=relist, headers=bearer(seller))
+    assert relisted.status_code == 200, relisted.text
+    body = relisted.json()
+    assert (body["status"], body["auctionDay"], body["opensAt"]) == (
+        "SCHEDULED",
+        "2026-11-28",
+        "2026-11-28T09:00:00+09:00",
+    )
+    assert (await api.get(path)).json()["status"] == "SCHEDULED"

@@ -226,18 +226,23 @@ def moto_s3_url() -> Iterator[str]:
         server.stop()
 
 
-@pytest.fixture
-def s3_bucket(moto_s3_url: str) -> Iterator[str]:
-    """A fresh bucket on the worker's moto server (region ap-northeast-2), emptied and removed afterwards."""
+def moto_client(moto_s3_url: str) -> Any:
+    """A plain boto3 S3 client on the moto server, with the dummy keys (for test set-up only)."""
     import boto3
 
-    client = boto3.client(
+    return boto3.client(
         "s3",
         region_name=MOTO_REGION,
         endpoint_url=moto_s3_url,
         aws_access_key_id=MOTO_ACCESS_KEY,
         aws_secret_access_key=MOTO_SECRET_KEY,
     )
+
+
+@pytest.fixture
+def s3_bucket(moto_s3_url: str) -> Iterator[str]:
+    """A fresh bucket on the worker's moto server (region ap-northeast-2), emptied and removed afterwards."""
+    client = moto_client(moto_s3_url)
     name = f"sagopalgo-test-{_RUN}-{uuid.uuid4().hex[:12]}"
     client.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": MOTO_REGION})
     try:
