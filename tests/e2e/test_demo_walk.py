@@ -1,5 +1,6 @@
 """A newcomer's first minutes: the README's run command starts both services; the walk works."""
 
+import json
 import os
 import signal
 import socket
@@ -166,3 +167,65 @@ def test_the_demo_has_lots_open_right_now(demo: dict[str, str]) -> None:
         now = datetime.now(ZoneInfo("Asia/Seoul"))
         for item in open_now["items"]:
             assert datetime.fromisoformat(item["opensAt"]) <= now < datetime.fromisoformat(item["closesAt"])
+
+
+def _sse_events(lines: Iterator[str], wanted: int) -> list[dict[str, str]]:
+    """Parse server-sent events off a stream's lines until ``wanted`` events arrived."""
+    events: list[dict[str, str]] = []
+    current: dict[str, str] = {}
+    for line in lines:
+        if line == "":
+            if "event" in current:
+                events.append(current)
+                if len(events) >= wanted:
+                    return events
+            current = {}
+        elif not line.startswith(":"):
+            name, _, value = line.partition(":")
+            current[name] = value.strip()
+    return events
+
+
+def test_bids_reach_a_live_stream_and_a_reconnect_replays_what_it_missed(demo: dict[str, str]) -> None:
+    with httpx.Client(base_url=demo["api"], timeout=10) as client:
+        tokens = [
+            client.post("/api/v1/auth/token", json={"email": email, "password": "bidder-demo-pass"}).json()[
+                "accessToken"
+            ]
+            for email in ("bidder1@sagopalgo.kr", "bidder2@sagopalgo.kr")
+        ]
+        lot = client.get("/api/v1/lots", params={"status": "OPEN", "sort": "priceDesc"}).json()["items"][0]
+        url = f"{demo['sse']}/sse/v1/lots/{lot['id']}/events"
+
+        def bid(token: str, amount: int) -> None:
+            placed = client.post(
+                f"/api/v1/lots/{lot['id']}/bids",
+                json={"amount": amount},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert placed.status_code == 201, placed.text
+
+        with httpx.stream("GET", url, timeout=10) as stream:
+            assert stream.headers["content-type"].startswith("text/event-stream")
+            lines = stream.iter_lines()
+            snapshot = _sse_events(lines, 1)[0]
+            assert snapshot["event"] == "snapshot"
+            state = json.loads(snapshot["data"])
+            first, second = lot["minimumNextBid"], lot["minimumNextBid"] + lot["bidIncrement"]
+            bid(tokens[0], first)
+            bid(tokens[1], second)
+            live = _sse_events(lines, 2)
+        assert [e["event"] for e in live] == ["bid", "bid"]
+        data = [json.loads(e["data"]) for e in live]
+        assert [(d["amount"], d["bidCount"]) for d in data] == [
+            (first, state["bidCount"] + 1),
+            (second, state["bidCount"] + 2),
+        ]
+        assert data[0]["bidder"] != data[1]["bidder"]
+        assert data[0]["placedAt"].endswith("+09:00")
+
+        with httpx.stream("GET", url, headers={"Last-Event-ID": live[0]["id"]}, timeout=10) as again:
+            replay = _sse_events(again.iter_lines(), 2)
+        assert [e["event"] for e in replay] == ["snapshot", "bid"]
+        assert json.loads(replay[0]["data"])["currentPrice"] == first  # the state as of that id
+        assert (json.loads(replay[1]["data"])["amount"], replay[1]["id"]) == (second, live[1]["id"])

@@ -12,7 +12,7 @@ from tests.integration.helpers import assert_problem
 
 @pytest.fixture
 async def sse(deployment: dict[str, Any]) -> Any:
-    settings = load_settings({}, **{k: v for k, v in deployment.items() if k != "database_url"})
+    settings = load_settings({}, **deployment)
     async with AsyncTestClient(app=create_app(settings)) as client:
         yield client
 

@@ -24,6 +24,7 @@ __all__ = [
     "LotRepository",
     "LotSort",
     "PresignedUpload",
+    "PriceFeed",
     "UploadRepository",
 ]
 
@@ -144,3 +145,11 @@ class LotCache(Protocol):
     async def put(self, view: LotView, ttl_seconds: int) -> None: ...
 
     async def invalidate(self, lot_id: int) -> None: ...
+
+
+class PriceFeed(Protocol):
+    """The live price of an open lot, from the bid gate (bidding's published query)."""
+
+    async def current(self, lot_id: int) -> tuple[int | None, int, datetime] | None:
+        """``(last accepted bid or None, bid count, closes at)``, or ``None`` if the gate lacks the lot."""
+        ...

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 import msgspec
 
-from sagopalgo.kernel.money import DEFAULT_MAX_KRW, INT64_MAX
+from sagopalgo.kernel.money import DEFAULT_MAX_KRW
 
 __all__ = ["PREFIX", "Settings", "SettingsError", "env_name", "load_settings"]
 
@@ -45,7 +45,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     refresh_token_ttl_seconds: Annotated[int, msgspec.Meta(ge=300, le=90 * 24 * 3600)] = 14 * 24 * 3600
     auth_rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 10
     max_request_bytes: Annotated[int, msgspec.Meta(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
-    max_krw: Annotated[int, msgspec.Meta(ge=1000, le=INT64_MAX)] = DEFAULT_MAX_KRW
+    max_krw: Annotated[int, msgspec.Meta(ge=1000, le=2**53 - 1)] = DEFAULT_MAX_KRW
+    """Upper bound of any amount; at most 2^53 - 1 so the Redis bid gate's Lua numbers stay exact."""
     cors_origins: tuple[str, ...] = ()
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
@@ -78,6 +79,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     image_max_bytes: Annotated[int, msgspec.Meta(ge=1024, le=10 * 1024 * 1024)] = 10 * 1024 * 1024
     upload_ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=3600)] = 600
     """How long a presigned upload stays usable."""
+    extension_minutes: Annotated[int, msgspec.Meta(ge=1, le=30)] = 3
+    """Soft close: a bid in a lot's last N minutes moves its close to N minutes after the bid."""
     lot_cache_ttl_seconds: Annotated[int, msgspec.Meta(ge=0, le=60)] = 5
     """How stale a lot's detail may be (0 turns the read cache off)."""
 

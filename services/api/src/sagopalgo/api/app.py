@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -14,8 +17,16 @@ from sqlalchemy import text
 
 from sagopalgo.accounts.adapters.http.auth import build_jwt_auth
 from sagopalgo.accounts.adapters.http.controllers import AccountsController
-from sagopalgo.api.composition import build_accounts, build_catalog, build_image_store
+from sagopalgo.api.composition import (
+    GatePrices,
+    LocalBus,
+    build_accounts,
+    build_bidding,
+    build_catalog,
+    build_image_store,
+)
 from sagopalgo.api.db import upgrade
+from sagopalgo.bidding.adapters.http.controllers import BidsController
 from sagopalgo.catalog.adapters.http.controllers import (
     CategoriesController,
     LotsController,
@@ -40,8 +51,13 @@ DESCRIPTION = (
 )
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
-    """Build the API. Long-lived clients are created in the lifespan, never at import."""
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, bus: LocalBus | None = None
+) -> Litestar:
+    """Build the API. Long-lived clients are created in the lifespan, never at import.
+
+    ``bus`` shares the in-process gate and event log with an SSE app in the same process (the demo).
+    """
     settings = settings or load_settings()
     settings.require("jwt_secret")
     jwt_secret = settings.jwt_secret or ""
@@ -85,12 +101,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             readiness_checks=checks,
             accounts=build_accounts(sessions, settings, clock),
             image_store=images,
-            catalog=build_catalog(sessions, settings, clock, images=images, redis=redis),
         )
+        prices = GatePrices()
+        catalog = build_catalog(sessions, settings, clock, images=images, redis=redis, prices=prices)
+        bidding, events = build_bidding(sessions, settings, clock, catalog=catalog, redis=redis, bus=bus)
+        prices.bidding = bidding
+        app.state.update(catalog=catalog, bidding=bidding, events=events)
+        stop = asyncio.Event()
+        consumer = settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        writer = asyncio.create_task(bidding.run_writer(consumer, stop), name="bid-log-writer")
         _log.info("api started", extra={"database": engine.url.get_backend_name(), "redis": bool(redis)})
         try:
             yield
         finally:
+            stop.set()
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
             if redis is not None:
                 await redis.aclose()
             await engine.dispose()
@@ -100,6 +127,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         CategoriesController,
         UploadsController,
         LotsController,
+        BidsController,
         *health_handlers,
     ]
     if not settings.s3_bucket:  # the embedded image store receives and serves the files itself

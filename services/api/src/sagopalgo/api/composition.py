@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import time, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,17 +14,35 @@ from sagopalgo.accounts.adapters.passwords import Argon2PasswordHasher
 from sagopalgo.accounts.adapters.sql.repository import SqlAccountsUnitOfWork
 from sagopalgo.accounts.adapters.tokens import JwtAccessTokenIssuer
 from sagopalgo.accounts.application.service import AccountsService
+from sagopalgo.bidding.adapters.memory import MemoryBidGate, MemoryBidLog
+from sagopalgo.bidding.adapters.redis import RedisBidGate, RedisBidLog
+from sagopalgo.bidding.adapters.sql.repository import SqlBiddingUnitOfWork
+from sagopalgo.bidding.application.service import BiddingService
+from sagopalgo.bidding.ports import BidGate, BidLog, LogEntry, LotFacts
 from sagopalgo.catalog.adapters.cache import MemoryLotCache, RedisLotCache
 from sagopalgo.catalog.adapters.images.local import LocalImageStore
 from sagopalgo.catalog.adapters.images.s3 import S3ImageStore, s3_client
 from sagopalgo.catalog.adapters.sql.repository import SqlCatalogUnitOfWork
 from sagopalgo.catalog.application.service import CatalogService
+from sagopalgo.catalog.contract import LotStatus
 from sagopalgo.catalog.domain.schedule import AuctionWindow
-from sagopalgo.catalog.ports import ImageStore, LotCache
+from sagopalgo.catalog.ports import ImageStore, LotCache, PriceFeed
 from sagopalgo.kernel.clock import Clock
 from sagopalgo.platform.settings import Settings
+from sagopalgo.realtime.adapters.memory import MemoryLotEventLog
+from sagopalgo.realtime.adapters.redis import RedisLotEventLog
+from sagopalgo.realtime.ports import LotEventLog
 
-__all__ = ["LOCAL_UPLOAD_PATH", "auction_window", "build_accounts", "build_catalog", "build_image_store"]
+__all__ = [
+    "LOCAL_UPLOAD_PATH",
+    "GatePrices",
+    "LocalBus",
+    "auction_window",
+    "build_accounts",
+    "build_bidding",
+    "build_catalog",
+    "build_image_store",
+]
 
 LOCAL_UPLOAD_PATH = "/api/v1/uploads/local"
 
@@ -67,6 +86,7 @@ def build_catalog(
     *,
     images: ImageStore,
     redis: Any = None,
+    prices: PriceFeed | None = None,
 ) -> CatalogService:
     cache: LotCache = (
         RedisLotCache(redis, prefix=settings.redis_prefix) if redis is not None else MemoryLotCache(clock)
@@ -81,4 +101,97 @@ def build_catalog(
         image_max_bytes=settings.image_max_bytes,
         upload_ttl=timedelta(seconds=settings.upload_ttl_seconds),
         cache_ttl_seconds=settings.lot_cache_ttl_seconds,
+        prices=prices,
     )
+
+
+# ---------------------------------------------------------------- bidding and live events
+@dataclass
+class LocalBus:
+    """The in-process gate, bid log and event log, shared by the API and SSE apps of ``demo``."""
+
+    events: MemoryLotEventLog = field(default_factory=MemoryLotEventLog)
+    bid_log: MemoryBidLog = field(default_factory=MemoryBidLog)
+    gate: MemoryBidGate | None = None
+
+    def __post_init__(self) -> None:
+        if self.gate is None:
+            self.gate = MemoryBidGate(self.bid_log, self.events)
+
+
+class CatalogLotFacts:
+    """Bidding's view of a lot, read from the catalog (uncached: the gate primes from the truth)."""
+
+    def __init__(self, catalog: CatalogService) -> None:
+        self._catalog = catalog
+
+    async def facts(self, lot_id: int) -> LotFacts | None:
+        view = await self._catalog.lot_uncached(lot_id)
+        if view is None or view.status is LotStatus.WITHDRAWN:
+            return None
+        return LotFacts(
+            lot_id=view.id,
+            seller_id=view.seller_id,
+            start_price=view.start_price,
+            increment=view.bid_increment,
+            opens_at=view.opens_at,
+            closes_at=view.closes_at,
+            hard_cap_at=self._catalog.window.hard_cap_at(view.auction_day),
+            extended_bidding=view.extended_bidding,
+            open=view.status is LotStatus.OPEN,
+        )
+
+
+class GatePrices:
+    """The catalog's price feed, answered by the bid gate."""
+
+    def __init__(self) -> None:
+        self.bidding: BiddingService | None = None
+
+    async def current(self, lot_id: int) -> tuple[int | None, int, datetime] | None:
+        live = await self.bidding.live_price(lot_id) if self.bidding else None
+        return None if live is None else (live.current_price, live.bid_count, live.closes_at)
+
+
+def build_bidding(
+    sessions: async_sessionmaker[Any],
+    settings: Settings,
+    clock: Clock,
+    *,
+    catalog: CatalogService,
+    redis: Any = None,
+    bus: LocalBus | None = None,
+) -> tuple[BiddingService, LotEventLog]:
+    """The gate, log and events on Redis when configured, else the in-process ``bus``."""
+    gate: BidGate
+    log: BidLog
+    events: LotEventLog
+    if redis is not None:
+        gate = RedisBidGate(redis, prefix=settings.redis_prefix)
+        log = RedisBidLog(redis, prefix=settings.redis_prefix)
+        events = RedisLotEventLog(redis, prefix=settings.redis_prefix)
+    else:
+        bus = bus or LocalBus()
+        assert bus.gate is not None  # noqa: S101 - set in __post_init__
+        gate, log, events = bus.gate, bus.bid_log, bus.events
+
+    async def copy_to_catalog(entry: LogEntry) -> None:
+        state = entry.acceptance.state
+        await catalog.record_bid(
+            entry.lot_id,
+            price=state.price,
+            bid_count=state.count,
+            closes_at=datetime.fromtimestamp(state.closes_ms / 1000, UTC),
+        )
+
+    service = BiddingService(
+        gate=gate,
+        log=log,
+        uow=lambda: SqlBiddingUnitOfWork(sessions),
+        lots=CatalogLotFacts(catalog),
+        clock=clock,
+        max_krw=settings.max_krw,
+        extension_ms=settings.extension_minutes * 60_000,
+        on_recorded=copy_to_catalog,
+    )
+    return service, events

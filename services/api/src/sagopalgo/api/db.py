@@ -14,13 +14,14 @@ from alembic.config import Config
 from sqlalchemy import MetaData
 
 from sagopalgo.accounts.adapters.sql.tables import metadata as accounts_metadata
+from sagopalgo.bidding.adapters.sql.tables import metadata as bidding_metadata
 from sagopalgo.catalog.adapters.sql.tables import metadata as catalog_metadata
 
 __all__ = ["alembic_config", "check_no_drift", "target_metadata", "upgrade"]
 
 
 def target_metadata() -> list[MetaData]:
-    return [accounts_metadata, catalog_metadata]
+    return [accounts_metadata, catalog_metadata, bidding_metadata]
 
 
 def alembic_config(database_url: str) -> Config:

@@ -16,7 +16,7 @@ import click
 
 from sagopalgo.accounts.adapters.sql.repository import SqlAccountsUnitOfWork
 from sagopalgo.api.app import create_app as create_api
-from sagopalgo.api.composition import auction_window, build_accounts
+from sagopalgo.api.composition import LocalBus, auction_window, build_accounts
 from sagopalgo.api.db import upgrade
 from sagopalgo.catalog.domain.schedule import AuctionWindow
 from sagopalgo.cli.demo_lots import seed_lots
@@ -108,8 +108,9 @@ async def run_demo(*, host: str, port: int, sse_port: int, data_dir: Path, fresh
     await asyncio.to_thread(upgrade, settings.database_url)
     window, listed = await seed_demo(settings)
     regular = auction_window(settings)
-    api = server_for(create_api(settings), settings)
-    sse = server_for(create_sse(settings), settings)
+    bus = LocalBus()  # one in-process gate and event log, shared by both apps
+    api = server_for(create_api(settings, bus=bus), settings)
+    sse = server_for(create_sse(settings, events=bus.events), settings)
     base = f"http://{host}:{api_port}"
     click.echo(
         "\n".join(

@@ -1,4 +1,4 @@
-"""``create_app`` for the SSE service: health and OpenAPI now; lot streams arrive with bidding."""
+"""``create_app`` for the SSE service: lot event streams, health and OpenAPI."""
 
 from __future__ import annotations
 
@@ -13,11 +13,20 @@ from sagopalgo.platform.http.app import common_app_kwargs
 from sagopalgo.platform.http.health import ReadinessCheck, health_handlers, redis_check
 from sagopalgo.platform.redis import create_redis
 from sagopalgo.platform.settings import Settings, load_settings
+from sagopalgo.platform.sql import create_engine, session_factory
+from sagopalgo.realtime.adapters.memory import MemoryLotEventLog
+from sagopalgo.realtime.adapters.redis import RedisLotEventLog
+from sagopalgo.realtime.application.hub import LotEventHub
+from sagopalgo.realtime.ports import LotEventLog
+from sagopalgo.sse.streams import lot_events
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, *, clock: Clock | None = None, events: LotEventLog | None = None
+) -> Litestar:
+    """Build the SSE service; ``events`` is the in-process log shared with the API in ``demo``."""
     settings = settings or load_settings()
     clock = clock or SystemClock()
 
@@ -28,18 +37,33 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             if settings.redis_url
             else None
         )
+        engine = create_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            timeout=settings.database_timeout_seconds,
+        )
         checks: dict[str, ReadinessCheck] = {}
         if redis is not None:
             checks["redis"] = redis_check(redis)
-        app.state.update(redis=redis, readiness_checks=checks)
+        log: LotEventLog = (
+            RedisLotEventLog(redis, prefix=settings.redis_prefix)
+            if redis is not None
+            else events or MemoryLotEventLog()
+        )
+        hub = LotEventHub(log)
+        app.state.update(
+            redis=redis, readiness_checks=checks, sessions=session_factory(engine), events=log, hub=hub
+        )
         try:
             yield
         finally:
+            await hub.close()
             if redis is not None:
                 await redis.aclose()
+            await engine.dispose()
 
     return Litestar(
-        route_handlers=[*health_handlers],
+        route_handlers=[lot_events, *health_handlers],
         lifespan=[lifespan],
         state=State({"settings": settings, "clock": clock}),
         **common_app_kwargs(

@@ -8,6 +8,7 @@ worst elsewhere.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from sagopalgo.catalog.domain.images import (
 )
 from sagopalgo.catalog.domain.lot import Listing, Lot, LotTerms, check_image_keys
 from sagopalgo.catalog.domain.schedule import AuctionWindow, DayPhase
-from sagopalgo.catalog.ports import CatalogUnitOfWork, ImageStore, LotCache, LotQuery, LotSort
+from sagopalgo.catalog.ports import CatalogUnitOfWork, ImageStore, LotCache, LotQuery, LotSort, PriceFeed
 from sagopalgo.kernel.clock import Clock
 from sagopalgo.kernel.errors import Forbidden, Invalid, NotFound
 from sagopalgo.kernel.identity import Principal
@@ -106,11 +107,13 @@ class CatalogService:
         image_max_bytes: int,
         upload_ttl: timedelta,
         cache_ttl_seconds: int,
+        prices: PriceFeed | None = None,
     ) -> None:
         self._uow, self._images, self._cache, self._clock = uow, images, cache, clock
         self.window = window
         self._max_krw, self._image_max_bytes = max_krw, image_max_bytes
         self._upload_ttl, self._cache_ttl = upload_ttl, cache_ttl_seconds
+        self._prices = prices
 
     # ------------------------------------------------------------------ categories
     async def categories(self) -> list[CategoryView]:
@@ -284,7 +287,22 @@ class CatalogService:
                 await self._cache.put(view, self._cache_ttl)
         if view.status is LotStatus.WITHDRAWN:  # the seller still sees it in their own list
             raise NotFound("No such lot.")
-        return view
+        return await self._live(view)
+
+    async def _live(self, view: LotView) -> LotView:
+        """The cached detail may be seconds old; an open lot's price comes from the gate, never stale."""
+        if self._prices is None or view.status is not LotStatus.OPEN:
+            return view
+        live = await self._prices.current(view.id)
+        if live is None:
+            return view
+        price, count, closes_at = live
+        return dataclasses.replace(view, current_price=price, bid_count=count, closes_at=closes_at)
+
+    async def lot_uncached(self, lot_id: int) -> LotView | None:
+        """The stored lot as it is now (the gate primes from this, not from a cached copy)."""
+        async with self._uow() as uow:
+            return await uow.lots.view(lot_id)
 
     async def _fresh(self, lot_id: int) -> LotView:
         await self._cache.invalidate(lot_id)

@@ -1,0 +1,1 @@
+"""The bidding endpoints of API.md."""

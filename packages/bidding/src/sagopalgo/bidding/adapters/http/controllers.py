@@ -1,0 +1,148 @@
+"""Bids over HTTP: place one (with an optional maximum and Idempotency-Key), a lot's history, mine."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency, Provide
+from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.status_codes import HTTP_201_CREATED
+
+from sagopalgo.bidding.adapters.events import alias_name
+from sagopalgo.bidding.application.service import BiddingService
+from sagopalgo.kernel.clock import SEOUL
+from sagopalgo.kernel.identity import Principal
+from sagopalgo.kernel.paging import MAX_PAGE, MAX_PAGE_SIZE, PageRequest
+from sagopalgo.platform.http.problems import problem_responses
+
+__all__ = ["BidsController", "provide_bidding"]
+
+_AUTH: list[dict[str, list[str]]] = [{"BearerToken": []}]
+Id = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
+PageNo = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
+PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)]
+
+
+class BidIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    amount: int
+    max_amount: int | None = None
+
+
+class BidOut(msgspec.Struct, rename="camel"):
+    id: str | None
+    """The caller's visible bid; ``null`` when the request only raised their maximum."""
+    lot_id: int
+    amount: int
+    max_amount: int
+    placed_at: datetime
+    current_price: int
+    bid_count: int
+    leading: bool
+    closes_at: datetime
+
+
+class BidHistoryOut(msgspec.Struct, rename="camel"):
+    amount: int
+    placed_at: datetime
+    bidder: str
+
+
+class BidPageOut(msgspec.Struct):
+    items: list[BidHistoryOut]
+    page: int
+    size: int
+    total: int
+
+
+class MyBidOut(msgspec.Struct, rename="camel"):
+    lot_id: int
+    amount: int
+    placed_at: datetime
+    leading: bool
+
+
+class MyBidPageOut(msgspec.Struct):
+    items: list[MyBidOut]
+    page: int
+    size: int
+    total: int
+
+
+async def provide_bidding(request: Request[Any, Any, Any]) -> BiddingService:
+    service: BiddingService = request.app.state.bidding
+    return service
+
+
+def _seoul(ms: int) -> datetime:
+    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(SEOUL)
+
+
+class BidsController(Controller):
+    path = "/api/v1"
+    tags = ["bids"]
+    dependencies = {"bidding": Provide(provide_bidding)}
+
+    @post(
+        "/lots/{lot_id:int}/bids",
+        status_code=HTTP_201_CREATED,
+        summary="Bid on an open lot (optionally up to a maximum the house bids for you)",
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
+        security=_AUTH,
+    )
+    async def place_bid(
+        self,
+        lot_id: Id,
+        data: JSONBody[BidIn],
+        request: Request[Principal, Any, Any],
+        bidding: NamedDependency[BiddingService],
+        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
+    ) -> BidOut:
+        result = await bidding.place_bid(
+            request.user,
+            lot_id,
+            amount=data.amount,
+            max_amount=data.max_amount,
+            idempotency_key=idempotency_key,
+        )
+        state = result.acceptance.state
+        return BidOut(
+            id=result.bid_id,
+            lot_id=lot_id,
+            amount=result.shown_amount,
+            max_amount=result.max_amount,
+            placed_at=_seoul(result.placed_at_ms),
+            current_price=state.price,
+            bid_count=state.count,
+            leading=result.leading,
+            closes_at=_seoul(state.closes_ms),
+        )
+
+    @get(
+        "/lots/{lot_id:int}/bids",
+        exclude_from_auth=True,
+        summary="A lot's bids, newest first (bidders by per-lot alias)",
+        responses=problem_responses(400, 404),
+    )
+    async def lot_bids(
+        self, lot_id: Id, bidding: NamedDependency[BiddingService], page: PageNo = 1, size: PageSize = 20
+    ) -> BidPageOut:
+        found = await bidding.history(lot_id, PageRequest(page, size))
+        items = [
+            BidHistoryOut(b.amount, b.placed_at.astimezone(SEOUL), alias_name(b.alias)) for b in found.items
+        ]
+        return BidPageOut(items, found.page, found.size, found.total)
+
+    @get("/me/bids", summary="The caller's bids", responses=problem_responses(400, 401), security=_AUTH)
+    async def my_bids(
+        self,
+        request: Request[Principal, Any, Any],
+        bidding: NamedDependency[BiddingService],
+        page: PageNo = 1,
+        size: PageSize = 20,
+    ) -> MyBidPageOut:
+        found = await bidding.my_bids(request.user, PageRequest(page, size))
+        items = [MyBidOut(b.lot_id, b.amount, b.placed_at.astimezone(SEOUL), b.leading) for b in found.items]
+        return MyBidPageOut(items, found.page, found.size, found.total)

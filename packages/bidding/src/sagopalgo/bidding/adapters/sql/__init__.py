@@ -1,0 +1,1 @@
+"""Bidding's tables and repository on SQLAlchemy Core (SQLite and MariaDB/MySQL)."""

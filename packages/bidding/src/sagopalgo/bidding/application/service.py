@@ -1,0 +1,238 @@
+"""Bidding use cases.
+
+The bid path touches only the gate (one atomic step); the database learns of bids from the bid log,
+through ``write_log``, which any number of API processes may run at once (a consumer group shares
+the entries, a unique bid id makes each write happen once, and an entry is acknowledged only after
+its transaction committed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sagopalgo.bidding.contract import LivePrice
+from sagopalgo.bidding.domain.errors import LotNotOpen
+from sagopalgo.bidding.domain.gate import Acceptance, BidRequest, GateLot, Outcome, minimum_next
+from sagopalgo.bidding.ports import (
+    BiddingUnitOfWork,
+    BidGate,
+    BidHistoryItem,
+    BidLog,
+    GateMiss,
+    Idempotency,
+    LogEntry,
+    LotFacts,
+    LotFactsSource,
+    MyBid,
+)
+from sagopalgo.kernel.clock import Clock
+from sagopalgo.kernel.errors import Invalid, NotFound
+from sagopalgo.kernel.identity import Principal
+from sagopalgo.kernel.paging import Page, PageRequest
+
+__all__ = ["BidResult", "BiddingService", "WriterStats"]
+
+_log = logging.getLogger("sagopalgo.bidding")
+
+
+def _ms(at: datetime) -> int:
+    return int(at.timestamp() * 1000)
+
+
+@dataclass(frozen=True, slots=True)
+class BidResult:
+    acceptance: Acceptance
+    bidder: int
+    amount: int
+    max_amount: int
+    placed_at_ms: int
+
+    @property
+    def leading(self) -> bool:
+        return self.acceptance.leading(self.bidder)
+
+    @property
+    def bid_id(self) -> str | None:
+        mine = [b for b in self.acceptance.placed if b.bidder == self.bidder]
+        return mine[-1].bid_id if mine else None
+
+    @property
+    def shown_amount(self) -> int:
+        """The caller's visible bid (the house may have placed it above ``amount`` for a maximum)."""
+        mine = [b for b in self.acceptance.placed if b.bidder == self.bidder]
+        return mine[-1].amount if mine else self.amount
+
+
+class WriterStats:
+    """Lag from acceptance to commit of recent bid-log entries (bounded), for benchmarks and ops."""
+
+    def __init__(self, keep: int = 100_000) -> None:
+        self.lags_ms: deque[int] = deque(maxlen=keep)
+        self.written = 0
+
+    def percentile(self, p: float) -> int | None:
+        if not self.lags_ms:
+            return None
+        ordered = sorted(self.lags_ms)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+class BiddingService:
+    def __init__(
+        self,
+        *,
+        gate: BidGate,
+        log: BidLog,
+        uow: Callable[[], BiddingUnitOfWork],
+        lots: LotFactsSource,
+        clock: Clock,
+        max_krw: int,
+        extension_ms: int,
+        on_recorded: Callable[[LogEntry], Awaitable[None]] | None = None,
+    ) -> None:
+        self._gate, self._log, self._uow, self._lots, self._clock = gate, log, uow, lots, clock
+        self._max_krw, self._extension_ms = max_krw, extension_ms
+        self._on_recorded = on_recorded
+        self.writer_stats = WriterStats()
+
+    # ------------------------------------------------------------------ placing
+    async def place_bid(
+        self,
+        actor: Principal,
+        lot_id: int,
+        *,
+        amount: int,
+        max_amount: int | None,
+        idempotency_key: str | None,
+    ) -> BidResult:
+        maximum = amount if max_amount is None else max_amount
+        if idempotency_key is not None and not 1 <= len(idempotency_key) <= 64:
+            raise Invalid("Idempotency-Key must be 1 to 64 characters.", field="Idempotency-Key")
+        now_ms = _ms(self._clock.now())
+        request = BidRequest(
+            actor.user_id,
+            amount,
+            maximum,
+            now_ms,
+            (uuid.uuid4().hex, uuid.uuid4().hex),
+            max_amount is not None,
+        )
+        idem = (
+            Idempotency(idempotency_key, f"{lot_id}:{amount}:{max_amount}")
+            if idempotency_key is not None
+            else None
+        )
+        try:
+            accepted = await self._gate.place(lot_id, request, idem)
+        except GateMiss:
+            await self.prime(lot_id)
+            accepted = await self._gate.place(lot_id, request, idem)
+        return BidResult(accepted, actor.user_id, amount, maximum, now_ms)
+
+    async def prime(self, lot_id: int) -> None:
+        """Give the gate the lot's state: the catalog's terms plus the last persisted bids.
+
+        Runs when the lot opens, and whenever the gate has lost a lot (a Redis restart): the next
+        bid is then judged against the true persisted price, never against an empty lot.
+        """
+        facts = await self._lots.facts(lot_id)
+        if facts is None:
+            raise NotFound("No such lot.")
+        if not facts.open:
+            raise LotNotOpen("Bidding on this lot is not open.")
+        async with self._uow() as uow:
+            persisted, aliases = await uow.bids.rebuild(lot_id)
+        await self._gate.prime(self._gate_lot(facts, persisted), aliases)
+
+    def _gate_lot(self, facts: LotFacts, persisted: GateLot | None) -> GateLot:
+        lot = GateLot(
+            lot_id=facts.lot_id,
+            seller_id=facts.seller_id,
+            start_price=facts.start_price,
+            increment=facts.increment,
+            opens_ms=_ms(facts.opens_at),
+            closes_ms=_ms(facts.closes_at),
+            hard_cap_ms=_ms(facts.hard_cap_at),
+            extended_bidding=facts.extended_bidding,
+            extension_ms=self._extension_ms,
+            max_krw=self._max_krw,
+        )
+        if persisted is None:
+            return lot
+        return replace(
+            lot,
+            price=persisted.price,
+            count=persisted.count,
+            leader=persisted.leader,
+            leader_max=persisted.leader_max,
+            seq=persisted.seq,
+            closes_ms=max(lot.closes_ms, persisted.closes_ms),  # an extension survives the rebuild
+        )
+
+    async def freeze(self, lot_id: int) -> GateLot | None:
+        return await self._gate.freeze(lot_id)
+
+    # ------------------------------------------------------------------ reading
+    async def live_price(self, lot_id: int) -> LivePrice | None:
+        """The gate's view of a lot, or ``None`` when the gate does not hold it (not open)."""
+        state = await self._gate.state(lot_id)
+        if state is None:
+            return None
+        now = _ms(self._clock.now())
+        return LivePrice(
+            lot_id=lot_id,
+            current_price=state.price if state.count else None,
+            bid_count=state.count,
+            minimum_next_bid=minimum_next(state),
+            closes_at=datetime.fromtimestamp(state.closes_ms / 1000, self._clock.now().tzinfo),
+            open=not state.frozen and state.opens_ms <= now < state.closes_ms,
+        )
+
+    async def history(self, lot_id: int, page: PageRequest) -> Page[BidHistoryItem]:
+        if await self._lots.facts(lot_id) is None:
+            raise NotFound("No such lot.")
+        async with self._uow() as uow:
+            return await uow.bids.history(lot_id, page)
+
+    async def my_bids(self, actor: Principal, page: PageRequest) -> Page[MyBid]:
+        async with self._uow() as uow:
+            return await uow.bids.mine(actor.user_id, page)
+
+    # ------------------------------------------------------------------ the bid-log writer
+    async def write_log(
+        self, consumer: str, *, batch: int = 200, block_ms: int = 1_000, stale_ms: int = 30_000
+    ) -> int:
+        """One round: take over entries a dead writer left, read new ones, store each, acknowledge."""
+        entries = await self._log.claim_stale(consumer, stale_ms, batch)
+        entries += await self._log.read(consumer, batch, block_ms if not entries else 0)
+        done: list[str] = []
+        for entry in entries:
+            async with self._uow() as uow:
+                await uow.bids.record(entry)
+                await uow.commit()
+            done.append(entry.entry_id)
+            self.writer_stats.lags_ms.append(_ms(self._clock.now()) - entry.placed_at_ms)
+            self.writer_stats.written += 1
+            if self._on_recorded is not None and entry.acceptance.outcome is Outcome.BID:
+                try:
+                    await self._on_recorded(entry)
+                except Exception:  # the catalog's copy catches up with the next bid
+                    _log.warning("could not copy a bid to the catalog", exc_info=True)
+        await self._log.ack(done)
+        return len(done)
+
+    async def run_writer(self, consumer: str, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self.write_log(consumer)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a database or Redis blip: entries stay pending and are retried
+                _log.warning("bid-log writer round failed; retrying", exc_info=True)
+                await asyncio.sleep(1)

@@ -1,0 +1,154 @@
+"""What the bidding use cases need from outside, as Protocols speaking domain types."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Protocol, Self
+
+from sagopalgo.bidding.domain.gate import Acceptance, BidRequest, GateLot
+from sagopalgo.kernel.paging import Page, PageRequest
+
+__all__ = [
+    "BidGate",
+    "BidHistoryItem",
+    "BidLog",
+    "BidRepository",
+    "BiddingUnitOfWork",
+    "GateMiss",
+    "Idempotency",
+    "LogEntry",
+    "LotFacts",
+    "LotFactsSource",
+    "MyBid",
+    "SyncEventSink",
+]
+
+
+class GateMiss(Exception):
+    """The gate holds no state for the lot (never primed, or Redis lost it): rebuild, then retry."""
+
+
+@dataclass(frozen=True, slots=True)
+class Idempotency:
+    key: str
+    fingerprint: str
+    """A hash of the request body: the same key with another body is refused."""
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One accepted placement as the bid log carries it to the database."""
+
+    entry_id: str
+    lot_id: int
+    bidder: int
+    max_amount: int
+    placed_at_ms: int
+    acceptance: Acceptance
+    aliases: tuple[int, ...]
+    """The per-lot alias number of each placed bid's bidder, in ``acceptance.placed`` order."""
+
+
+class BidGate(Protocol):
+    async def prime(self, lot: GateLot, aliases: dict[int, int]) -> bool:
+        """Install the lot's state unless the gate has one already (never overwrite a live lot)."""
+        ...
+
+    async def place(self, lot_id: int, bid: BidRequest, idempotency: Idempotency | None) -> Acceptance:
+        """Judge the bid and, if accepted, record, log and publish it in one atomic step.
+
+        Raises the refusal, ``IdempotencyKeyReused``, or ``GateMiss``.
+        """
+        ...
+
+    async def state(self, lot_id: int) -> GateLot | None: ...
+
+    async def freeze(self, lot_id: int) -> GateLot | None:
+        """Stop taking bids on the lot (the day's close); returns the final state."""
+        ...
+
+
+class BidLog(Protocol):
+    """The consumer side of the durable bid log (a Redis stream with a consumer group)."""
+
+    async def read(self, consumer: str, count: int, block_ms: int) -> list[LogEntry]: ...
+
+    async def claim_stale(self, consumer: str, min_idle_ms: int, count: int) -> list[LogEntry]:
+        """Entries another consumer read but never acknowledged (it died): now this one's."""
+        ...
+
+    async def ack(self, entry_ids: Sequence[str]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BidHistoryItem:
+    amount: int
+    placed_at: datetime
+    alias: int
+
+
+@dataclass(frozen=True, slots=True)
+class MyBid:
+    lot_id: int
+    amount: int
+    placed_at: datetime
+    leading: bool
+
+
+class BidRepository(Protocol):
+    async def record(self, entry: LogEntry) -> bool:
+        """Store the entry's bids and the lot's resulting state; ``False`` if it was stored already."""
+        ...
+
+    async def rebuild(self, lot_id: int) -> tuple[GateLot | None, dict[int, int]]:
+        """The last persisted gate state of the lot (price, count, leader and maximum), and aliases.
+
+        Returns ``None`` for the state when no bid was ever persisted.
+        """
+        ...
+
+    async def history(self, lot_id: int, page: PageRequest) -> Page[BidHistoryItem]: ...
+
+    async def mine(self, bidder: int, page: PageRequest) -> Page[MyBid]: ...
+
+
+class BiddingUnitOfWork(Protocol):
+    @property
+    def bids(self) -> BidRepository: ...
+
+    async def __aenter__(self) -> Self: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LotFacts:
+    """What the gate needs to know of a lot from the catalog."""
+
+    lot_id: int
+    seller_id: int
+    start_price: int
+    increment: int
+    opens_at: datetime
+    closes_at: datetime
+    hard_cap_at: datetime
+    extended_bidding: bool
+    open: bool
+    """The catalog's status is OPEN (the 09:00 opener ran)."""
+
+
+class LotFactsSource(Protocol):
+    async def facts(self, lot_id: int) -> LotFacts | None: ...
+
+
+class SyncEventSink(Protocol):
+    """An in-process event log the in-process gate appends to without yielding (stays atomic)."""
+
+    def append_now(self, lot_id: int, type_: str, data: Mapping[str, Any]) -> str: ...

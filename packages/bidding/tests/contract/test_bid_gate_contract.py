@@ -1,0 +1,219 @@
+"""The bid gate's contract, in process and on Redis (one Lua script): same rules, same answers."""
+
+import asyncio
+import random
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import pytest
+from redis.asyncio import Redis
+
+from sagopalgo.bidding.adapters.memory import MemoryBidGate, MemoryBidLog
+from sagopalgo.bidding.adapters.redis import RedisBidGate, RedisBidLog
+from sagopalgo.bidding.domain.errors import (
+    AlreadyLeading,
+    BidOverLimit,
+    BidTooLow,
+    IdempotencyKeyReused,
+    LotNotOpen,
+    OwnLot,
+)
+from sagopalgo.bidding.domain.gate import BidRequest, GateLot, judge, minimum_next
+from sagopalgo.bidding.ports import BidGate, BidLog, GateMiss, Idempotency
+from sagopalgo.kernel.errors import DomainError
+from sagopalgo.realtime.adapters.memory import MemoryLotEventLog
+from sagopalgo.realtime.adapters.redis import RedisLotEventLog
+from sagopalgo.realtime.ports import LotEventLog
+
+OPEN, CLOSE, CAP = 1_800_000_000_000, 1_800_000_032_400_000, 1_800_000_034_200_000
+LOT = GateLot(
+    lot_id=1,
+    seller_id=9,
+    start_price=10_000,
+    increment=1_000,
+    opens_ms=OPEN,
+    closes_ms=CLOSE,
+    hard_cap_ms=CAP,
+    extended_bidding=True,
+    extension_ms=180_000,
+    max_krw=1_000_000_000_000,
+)
+
+
+@dataclass
+class Rig:
+    gate: BidGate
+    log: BidLog
+    events: LotEventLog
+    forget: Any
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
+async def rig(request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
+    if request.param == "memory":
+        log, events = MemoryBidLog(), MemoryLotEventLog()
+        gate = MemoryBidGate(log, events)
+        yield Rig(gate, log, events, gate.forget)
+        return
+    redis = Redis.from_url(request.getfixturevalue("redis_url"))
+    prefix = request.getfixturevalue("redis_prefix")
+    gate = RedisBidGate(redis, prefix=prefix)
+    try:
+        yield Rig(
+            gate, RedisBidLog(redis, prefix=prefix), RedisLotEventLog(redis, prefix=prefix), gate.forget
+        )
+    finally:
+        await redis.aclose()
+
+
+def bid(bidder: int, amount: int, max_amount: int | None = None, at: int = OPEN + 1) -> BidRequest:
+    return BidRequest(
+        bidder, amount, max_amount or amount, at, (uuid.uuid4().hex, uuid.uuid4().hex), max_amount is not None
+    )
+
+
+async def test_a_lot_the_gate_does_not_know_is_a_miss(rig: Rig) -> None:
+    with pytest.raises(GateMiss):
+        await rig.gate.place(77, bid(1, 10_000), None)
+
+
+async def test_priming_never_overwrites_a_live_lot(rig: Rig) -> None:
+    assert await rig.gate.prime(LOT, {})
+    await rig.gate.place(1, bid(1, 10_000), None)
+    assert not await rig.gate.prime(LOT, {})
+    state = await rig.gate.state(1)
+    assert state is not None
+    assert (state.price, state.count, state.leader) == (10_000, 1, 1)
+
+
+async def test_accepted_bids_are_logged_and_published_refused_ones_touch_nothing(rig: Rig) -> None:
+    await rig.gate.prime(LOT, {})
+    first = await rig.gate.place(1, bid(1, 10_000, 15_000), None)
+    second = await rig.gate.place(1, bid(2, 12_000), None)
+    assert [(b.bidder, b.amount) for b in second.placed] == [(2, 12_000), (1, 13_000)]
+    before = await rig.gate.state(1)
+    refusals: list[tuple[BidRequest, type[DomainError]]] = [
+        (bid(3, 13_000), BidTooLow),
+        (bid(9, 20_000), OwnLot),
+        (bid(1, 14_000), AlreadyLeading),
+        (bid(3, 2_000_000_000_000), BidOverLimit),
+        (bid(3, 20_000, at=CLOSE), LotNotOpen),
+        (bid(3, 20_000, at=OPEN - 1), LotNotOpen),
+    ]
+    for request, refusal in refusals:
+        with pytest.raises(refusal):
+            await rig.gate.place(1, request, None)
+    assert await rig.gate.state(1) == before
+
+    entries = await rig.log.read("w1", 100, 10)
+    assert [e.acceptance for e in entries] == [first, second]
+    assert entries[1].aliases == (2, 1)
+    events = await rig.events.since(1, None, 100)
+    assert [(e.type, e.data["amount"], e.data["bidCount"], e.data["bidder"]) for e in events] == [
+        ("bid", 10_000, 1, "Bidder 1"),
+        ("bid", 12_000, 2, "Bidder 2"),
+        ("bid", 13_000, 3, "Bidder 1"),
+    ]
+    assert "maxAmount" not in str([e.data for e in events])  # nobody sees a maximum
+
+
+async def test_a_repeated_key_returns_the_first_answer_and_another_body_is_refused(rig: Rig) -> None:
+    await rig.gate.prime(LOT, {})
+    key = Idempotency("k-1", "fingerprint-a")
+    first = await rig.gate.place(1, bid(1, 10_000), key)
+    again = await rig.gate.place(1, bid(1, 10_000), key)
+    assert again == first
+    with pytest.raises(IdempotencyKeyReused):
+        await rig.gate.place(1, bid(1, 11_000), Idempotency("k-1", "fingerprint-b"))
+    assert len(await rig.log.read("w1", 100, 10)) == 1
+    other_user = await rig.gate.place(1, bid(2, 11_000), Idempotency("k-1", "fingerprint-b"))
+    assert other_user.state.count == 2
+
+
+async def test_soft_close_is_announced_and_enforced(rig: Rig) -> None:
+    await rig.gate.prime(LOT, {})
+    late = await rig.gate.place(1, bid(1, 10_000, at=CLOSE - 60_000), None)
+    assert (late.extended, late.state.closes_ms) == (True, CLOSE + 120_000)
+    status = [e for e in await rig.events.since(1, None, 100) if e.type == "status"]
+    assert [e.data["closesAtMs"] for e in status] == [CLOSE + 120_000]
+    assert (await rig.gate.place(1, bid(2, 11_000, at=CLOSE + 1_000), None)).state.count == 2
+    with pytest.raises(LotNotOpen):
+        await rig.gate.place(1, bid(3, 50_000, at=CAP), None)
+
+
+async def test_a_frozen_lot_takes_no_more_bids(rig: Rig) -> None:
+    await rig.gate.prime(LOT, {})
+    await rig.gate.place(1, bid(1, 10_000), None)
+    final = await rig.gate.freeze(1)
+    assert final is not None
+    assert (final.frozen, final.price) == (True, 10_000)
+    with pytest.raises(LotNotOpen):
+        await rig.gate.place(1, bid(2, 11_000), None)
+
+
+async def test_an_unacknowledged_entry_is_claimed_by_another_writer(rig: Rig) -> None:
+    await rig.gate.prime(LOT, {})
+    await rig.gate.place(1, bid(1, 10_000), None)
+    taken = await rig.log.read("dies", 10, 10)
+    assert len(taken) == 1
+    assert await rig.log.read("lives", 10, 10) == []
+    await asyncio.sleep(0.05)
+    claimed = await rig.log.claim_stale("lives", 20, 10)
+    assert [e.entry_id for e in claimed] == [taken[0].entry_id]
+    await rig.log.ack([claimed[0].entry_id])
+    await asyncio.sleep(0.05)
+    assert await rig.log.claim_stale("lives", 20, 10) == []
+
+
+async def test_the_gate_agrees_with_the_rules_on_random_storms(rig: Rig) -> None:
+    """Differential test: every answer of the adapter equals the pure rules' answer."""
+    rng = random.Random(7)
+    for lot_id in range(100, 106):
+        expected = replace(LOT, lot_id=lot_id, extended_bidding=rng.random() < 0.5)
+        await rig.gate.prime(expected, {})
+        for step in range(80):
+            bidder = rng.randint(1, 5) if rng.random() < 0.9 else 9
+            floor = minimum_next(expected)
+            amount = floor + rng.choice([-1_000, 0, 0, 500, 3_000])
+            maximum = amount + rng.choice([0, 0, 1_000, 7_000, 40_000, -1])
+            at = rng.choice([OPEN + step * 1_000, CLOSE - 100_000 + step * 1_000])
+            request = bid(bidder, amount, maximum if rng.random() < 0.6 else None, at=at)
+            try:
+                want: Any = judge(expected, request)
+            except DomainError as exc:
+                want = (type(exc), exc.extra)
+            try:
+                got: Any = await rig.gate.place(lot_id, request, None)
+            except DomainError as exc:
+                got = (type(exc), exc.extra)
+            assert got == want, (lot_id, step, request)
+            if not isinstance(want, tuple):
+                expected = want.state
+        assert await rig.gate.state(lot_id) == expected
+
+
+async def test_concurrent_bidders_never_push_a_price_backwards(rig: Rig) -> None:
+    await rig.gate.prime(LOT, {})
+
+    async def bidder(who: int) -> int:
+        accepted = 0
+        for _ in range(10):
+            state = await rig.gate.state(1)
+            assert state is not None
+            try:
+                result = await rig.gate.place(1, bid(who, minimum_next(state)), None)
+                accepted += len(result.placed)  # a leader's repeat only raises their maximum
+            except (BidTooLow, AlreadyLeading):
+                pass
+        return accepted
+
+    accepted = sum(await asyncio.gather(*(bidder(who) for who in range(11, 31))))
+    entries = await rig.log.read("w", 1_000, 10)
+    amounts = [b.amount for e in entries for b in e.acceptance.placed]
+    assert len(amounts) == accepted > 10
+    assert amounts == sorted(set(amounts))
+    state = await rig.gate.state(1)
+    assert state is not None
+    assert (state.price, state.count) == (amounts[-1], accepted)

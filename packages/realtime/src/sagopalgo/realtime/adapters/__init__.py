@@ -1,0 +1,1 @@
+"""Event logs: in process for the embedded default, Redis streams in production."""

@@ -1,0 +1,87 @@
+"""The lot event log's contract (in process and Redis streams), and the hub's fan-out over both."""
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+from redis.asyncio import Redis
+
+from sagopalgo.realtime.adapters.memory import MemoryLotEventLog
+from sagopalgo.realtime.adapters.redis import RedisLotEventLog
+from sagopalgo.realtime.application.hub import Dropped, LotEventHub
+from sagopalgo.realtime.contract import event_order
+from sagopalgo.realtime.ports import LotEventLog
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
+async def log(request: pytest.FixtureRequest) -> AsyncIterator[LotEventLog]:
+    if request.param == "memory":
+        yield MemoryLotEventLog()
+        return
+    redis = Redis.from_url(request.getfixturevalue("redis_url"))
+    try:
+        yield RedisLotEventLog(redis, prefix=request.getfixturevalue("redis_prefix"))
+    finally:
+        await redis.aclose()
+
+
+async def test_ids_increase_per_lot_and_reads_slice_by_id(log: LotEventLog) -> None:
+    assert await log.last_id(1) is None
+    ids = [await log.publish(1, "bid", {"amount": n}) for n in (10, 20, 30)]
+    await log.publish(2, "bid", {"amount": 99})
+    assert [event_order(i) for i in ids] == sorted(event_order(i) for i in ids)
+    assert await log.last_id(1) == ids[-1]
+    assert [e.data["amount"] for e in await log.since(1, None, 10)] == [10, 20, 30]
+    assert [e.data["amount"] for e in await log.since(1, ids[0], 10)] == [20, 30]
+    assert [e.data["amount"] for e in await log.until(1, ids[1], 10)] == [20, 10]
+    assert {e.type for e in await log.since(1, None, 10)} == {"bid"}
+
+
+async def test_wait_returns_what_arrives_on_any_followed_lot(log: LotEventLog) -> None:
+    first = await log.publish(1, "bid", {"amount": 1})
+    assert await log.wait({1: first, 2: "0-0"}, 50) == []
+
+    async def later() -> None:
+        await asyncio.sleep(0.05)
+        await log.publish(2, "status", {"status": "OPEN"})
+
+    task = asyncio.create_task(later())
+    got = await log.wait({1: first, 2: "0-0"}, 2_000)
+    await task
+    assert [(e.lot_id, e.type) for e in got] == [(2, "status")]
+
+
+async def test_the_hub_delivers_each_event_once_in_order_and_replays_on_reconnect(log: LotEventLog) -> None:
+    hub = LotEventHub(log, block_ms=50)
+    try:
+        a = await hub.subscribe(1, None)
+        b = await hub.subscribe(1, None)
+        ids = [await log.publish(1, "bid", {"amount": n}) for n in range(5)]
+        for sub in (a, b):
+            got = [await sub.next(2) for _ in ids]
+            assert [e.id for e in got if e] == ids
+            assert await sub.next(0.1) is None
+        late = await hub.subscribe(1, ids[1])
+        replayed = [await late.next(1) for _ in range(3)]
+        assert [e.id for e in replayed if e] == ids[2:]
+        assert hub.connections == 3
+        for sub in (a, b, late):
+            await hub.unsubscribe(sub)
+        assert hub.connections == 0
+    finally:
+        await hub.close()
+
+
+async def test_a_client_that_falls_behind_is_dropped_not_buffered(log: LotEventLog) -> None:
+    hub = LotEventHub(log, queue_size=3, block_ms=50)
+    try:
+        slow = await hub.subscribe(1, None)
+        for n in range(10):
+            await log.publish(1, "bid", {"amount": n})
+        await asyncio.sleep(0.3)
+        drained = [await slow.next(1) for _ in range(3)]
+        assert [e.data["amount"] for e in drained if e] == [0, 1, 2]
+        with pytest.raises(Dropped):
+            await slow.next(1)
+    finally:
+        await hub.close()
