@@ -109,7 +109,9 @@ def create_app(
         app.state.update(catalog=catalog, bidding=bidding, events=events)
         stop = asyncio.Event()
         consumer = settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
-        writer = asyncio.create_task(bidding.run_writer(consumer, stop), name="bid-log-writer")
+        writer = asyncio.create_task(
+            bidding.run_writer(consumer, stop, stale_ms=settings.bid_writer_claim_ms), name="bid-log-writer"
+        )
         _log.info("api started", extra={"database": engine.url.get_backend_name(), "redis": bool(redis)})
         try:
             yield

@@ -227,10 +227,10 @@ class BiddingService:
         await self._log.ack(done)
         return len(done)
 
-    async def run_writer(self, consumer: str, stop: asyncio.Event) -> None:
+    async def run_writer(self, consumer: str, stop: asyncio.Event, *, stale_ms: int = 30_000) -> None:
         while not stop.is_set():
             try:
-                await self.write_log(consumer)
+                await self.write_log(consumer, stale_ms=stale_ms)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database or Redis blip: entries stay pending and are retried
