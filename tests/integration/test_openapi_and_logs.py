@@ -29,6 +29,9 @@ EXPECTED = {
     ("/api/v1/lots/{lot_id}", "delete"): {"204", "403", "404", "409"},
     ("/api/v1/lots/{lot_id}/relist", "post"): {"200", "400", "403", "404", "409"},
     ("/api/v1/me/lots", "get"): {"200", "401"},
+    ("/api/v1/lots/{lot_id}/bids", "post"): {"201", "400", "401", "403", "404", "409", "422"},
+    ("/api/v1/lots/{lot_id}/bids", "get"): {"200", "400", "404"},
+    ("/api/v1/me/bids", "get"): {"200", "401"},
     ("/health/live", "get"): {"200"},
     ("/health/ready", "get"): {"200", "503"},
 }

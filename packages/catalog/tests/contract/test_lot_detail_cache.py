@@ -8,6 +8,7 @@ from sagopalgo.catalog.adapters.cache import MemoryLotCache
 from sagopalgo.catalog.adapters.images.local import LocalImageStore
 from sagopalgo.catalog.adapters.sql.repository import SqlCatalogUnitOfWork
 from sagopalgo.catalog.application.service import CatalogService
+from sagopalgo.catalog.contract import LotView
 from sagopalgo.catalog.domain.lot import Listing, Lot, LotTerms
 from sagopalgo.catalog.domain.schedule import AuctionWindow
 from sagopalgo.kernel.clock import ManualClock
@@ -15,9 +16,18 @@ from sagopalgo.kernel.clock import ManualClock
 Uow = Callable[[], SqlCatalogUnitOfWork]
 
 
+class Announced:
+    def __init__(self) -> None:
+        self.statuses: list[tuple[int, str]] = []
+
+    async def append_view(self, view: LotView) -> None:
+        self.statuses.append((view.id, view.status.value))
+
+
 async def test_detail_is_cached_for_the_ttl_and_invalidated_by_changes(
     uow: Uow, clock: ManualClock, tmp_path: Path
 ) -> None:
+    announced = Announced()
     service = CatalogService(
         uow=uow,
         images=LocalImageStore(tmp_path, "http://unused/upload", b"k" * 32),
@@ -28,6 +38,7 @@ async def test_detail_is_cached_for_the_ttl_and_invalidated_by_changes(
         image_max_bytes=1024,
         upload_ttl=timedelta(minutes=10),
         cache_ttl_seconds=5,
+        on_status=announced.append_view,
     )
     async with uow() as tx:
         category = await tx.categories.add("cache-test")
@@ -58,6 +69,7 @@ async def test_detail_is_cached_for_the_ttl_and_invalidated_by_changes(
     assert (await service.lot(lot.id)).title == "after"  # the TTL ran out
 
     await service.open_lot(lot.id)
+    assert announced.statuses == [(lot.id, "OPEN")]  # live clients hear of every transition
     await service.record_bid(lot.id, price=1_500, bid_count=1)
     view = await service.lot(lot.id)  # a change through the service shows at once
     assert (view.price, view.bid_count, view.minimum_next_bid) == (1_500, 1, 1_600)

@@ -24,6 +24,7 @@ from sagopalgo.api.composition import (
     build_bidding,
     build_catalog,
     build_image_store,
+    event_log,
 )
 from sagopalgo.api.db import upgrade
 from sagopalgo.bidding.adapters.http.controllers import BidsController
@@ -103,8 +104,12 @@ def create_app(
             image_store=images,
         )
         prices = GatePrices()
-        catalog = build_catalog(sessions, settings, clock, images=images, redis=redis, prices=prices)
-        bidding, events = build_bidding(sessions, settings, clock, catalog=catalog, redis=redis, bus=bus)
+        local = bus or LocalBus()
+        events = event_log(redis, settings, local)
+        catalog = build_catalog(
+            sessions, settings, clock, images=images, redis=redis, prices=prices, events=events
+        )
+        bidding, events = build_bidding(sessions, settings, clock, catalog=catalog, redis=redis, bus=local)
         prices.bidding = bidding
         app.state.update(catalog=catalog, bidding=bidding, events=events)
         stop = asyncio.Event()

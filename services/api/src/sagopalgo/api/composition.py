@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
@@ -24,7 +25,7 @@ from sagopalgo.catalog.adapters.images.local import LocalImageStore
 from sagopalgo.catalog.adapters.images.s3 import S3ImageStore, s3_client
 from sagopalgo.catalog.adapters.sql.repository import SqlCatalogUnitOfWork
 from sagopalgo.catalog.application.service import CatalogService
-from sagopalgo.catalog.contract import LotStatus
+from sagopalgo.catalog.contract import LotStatus, LotView
 from sagopalgo.catalog.domain.schedule import AuctionWindow
 from sagopalgo.catalog.ports import ImageStore, LotCache, PriceFeed
 from sagopalgo.kernel.clock import Clock
@@ -42,6 +43,7 @@ __all__ = [
     "build_bidding",
     "build_catalog",
     "build_image_store",
+    "event_log",
 ]
 
 LOCAL_UPLOAD_PATH = "/api/v1/uploads/local"
@@ -87,6 +89,7 @@ def build_catalog(
     images: ImageStore,
     redis: Any = None,
     prices: PriceFeed | None = None,
+    events: LotEventLog | None = None,
 ) -> CatalogService:
     cache: LotCache = (
         RedisLotCache(redis, prefix=settings.redis_prefix) if redis is not None else MemoryLotCache(clock)
@@ -102,7 +105,31 @@ def build_catalog(
         upload_ttl=timedelta(seconds=settings.upload_ttl_seconds),
         cache_ttl_seconds=settings.lot_cache_ttl_seconds,
         prices=prices,
+        on_status=_status_publisher(events) if events is not None else None,
     )
+
+
+def _status_publisher(events: LotEventLog) -> Callable[[LotView], Awaitable[None]]:
+    """Tell live clients a lot opened, closed or was paid: a ``status`` event on its stream."""
+
+    async def publish(view: LotView) -> None:
+        await events.publish(
+            view.id,
+            "status",
+            {
+                "lotId": view.id,
+                "status": view.status.value,
+                "closesAtMs": int(view.closes_at.timestamp() * 1000),
+            },
+        )
+
+    return publish
+
+
+def event_log(redis: Any, settings: Settings, bus: LocalBus | None) -> LotEventLog:
+    if redis is not None:
+        return RedisLotEventLog(redis, prefix=settings.redis_prefix)
+    return (bus or LocalBus()).events
 
 
 # ---------------------------------------------------------------- bidding and live events
@@ -171,8 +198,8 @@ def build_bidding(
         log = RedisBidLog(redis, prefix=settings.redis_prefix)
         events = RedisLotEventLog(redis, prefix=settings.redis_prefix)
     else:
-        bus = bus or LocalBus()
-        assert bus.gate is not None  # noqa: S101 - set in __post_init__
+        if bus is None or bus.gate is None:
+            raise ValueError("the in-process gate needs the deployment's LocalBus")
         gate, log, events = bus.gate, bus.bid_log, bus.events
 
     async def copy_to_catalog(entry: LogEntry) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -108,12 +108,14 @@ class CatalogService:
         upload_ttl: timedelta,
         cache_ttl_seconds: int,
         prices: PriceFeed | None = None,
+        on_status: Callable[[LotView], Awaitable[None]] | None = None,
     ) -> None:
         self._uow, self._images, self._cache, self._clock = uow, images, cache, clock
         self.window = window
         self._max_krw, self._image_max_bytes = max_krw, image_max_bytes
         self._upload_ttl, self._cache_ttl = upload_ttl, cache_ttl_seconds
         self._prices = prices
+        self._on_status = on_status  # e.g. a `status` event on the lot's live stream
 
     # ------------------------------------------------------------------ categories
     async def categories(self) -> list[CategoryView]:
@@ -369,7 +371,10 @@ class CatalogService:
             step(lot)
             await uow.lots.save(lot)
             await uow.commit()
-        return await self._fresh(lot_id)
+        view = await self._fresh(lot_id)
+        if self._on_status is not None:
+            await self._on_status(view)
+        return view
 
 
 def _require_admin(actor: Principal) -> None:
