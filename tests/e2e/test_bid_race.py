@@ -22,9 +22,9 @@ from sagopalgo.api.db import upgrade
 from sagopalgo.bidding.adapters.sql.tables import bids
 from sagopalgo.platform.sql import create_engine
 from sagopalgo.realtime.contract import EVENT_DATA, EVENT_TYPE, lot_stream_key
-from sagopalgo.testing.plugin import _private_database
-from tests.e2e.market import Market, seed_market
-from tests.e2e.procs import Service
+from sagopalgo.testing.market import Market, seed_market
+from sagopalgo.testing.plugin import private_database
+from sagopalgo.testing.procs import Service
 
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("bid-race")]
 
@@ -36,7 +36,7 @@ SSE_CLIENTS_PER_PROCESS = 3
 
 @pytest.fixture
 def race_db() -> Iterator[str]:
-    with _private_database("race") as url:
+    with private_database("race") as url:
         upgrade(url)
         yield url
 

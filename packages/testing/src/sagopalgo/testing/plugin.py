@@ -106,7 +106,7 @@ def _require(url: str, what: str, start: str) -> None:
 
 
 @contextmanager
-def _private_database(kind: str) -> Iterator[str]:
+def private_database(kind: str) -> Iterator[str]:
     """Create a database of this worker's own on the shared server; drop it afterwards."""
     server = mariadb_server_url()
     _require(server, "MariaDB", MARIADB_START)
@@ -125,7 +125,7 @@ def mariadb_url() -> Iterator[str]:
     """A migrated database of this worker's own on the shared MariaDB server."""
     from sagopalgo.api.db import upgrade
 
-    with _private_database("t") as url:
+    with private_database("t") as url:
         upgrade(url)
         yield url
 
@@ -133,7 +133,7 @@ def mariadb_url() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def mariadb_empty_url() -> Iterator[str]:
     """An empty (unmigrated) database of this worker's own, for migration tests."""
-    with _private_database("e") as url:
+    with private_database("e") as url:
         yield url
 
 
