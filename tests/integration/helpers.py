@@ -1,6 +1,7 @@
 """Small helpers shared by the HTTP tests."""
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -71,6 +72,8 @@ async def promote(client: AsyncTestClient[Any], user_id: int) -> None:
             await conn.execute(update(users).where(users.c.id == user_id).values(is_admin=True))
     finally:
         await engine.dispose()
+    # The API trusts its last look at a session for AUTH_CACHE_SECONDS; step past it.
+    client.app.state.clock.advance(timedelta(seconds=client.app.state.settings.auth_cache_seconds + 1))
 
 
 async def user_id(client: AsyncTestClient[Any], token: str) -> int:

@@ -107,3 +107,40 @@ async def test_make_admin_promotes_an_existing_account(service: AccountsService)
     view = await service.make_admin(email=email, username="ignored", password="ignored-password")
     assert "admin" in view.roles
     assert (await service.me(view.id)).roles == frozenset({"user", "admin"})
+
+
+async def test_a_session_check_is_remembered_briefly_and_forgotten_at_logout(
+    service: AccountsService, clock: ManualClock
+) -> None:
+    from sagopalgo.accounts.application.service import hash_refresh_token
+
+    remembering = AccountsService(
+        uow=service._uow,
+        hasher=service._hasher,
+        tokens=service._tokens,
+        clock=clock,
+        refresh_ttl=timedelta(days=14),
+        principal_ttl=timedelta(seconds=2),
+    )
+    email = await _signed_up(service)
+    first, second = [await service.sign_in(email=email, password=PASSWORD) for _ in range(2)]
+    async with service._uow() as uow:
+        one = await uow.refresh_tokens.get(hash_refresh_token(first.refresh_token))
+        two = await uow.refresh_tokens.get(hash_refresh_token(second.refresh_token))
+    assert one is not None
+    assert two is not None
+    principal = await remembering.principal_for(user_id=one.user_id, session_id=one.session_id)
+    await remembering.principal_for(user_id=two.user_id, session_id=two.session_id)
+
+    await service.logout(principal, first.refresh_token)  # ended by "another process"
+    assert await remembering.principal_for(user_id=one.user_id, session_id=one.session_id) == principal
+    clock.advance(timedelta(seconds=2))
+    with pytest.raises(Unauthenticated):  # ...and honoured here once the memory runs out
+        await remembering.principal_for(user_id=one.user_id, session_id=one.session_id)
+
+    await remembering.principal_for(user_id=two.user_id, session_id=two.session_id)  # remembered anew
+    await remembering.logout(principal, second.refresh_token)  # ended here: forgotten at once
+    with pytest.raises(Unauthenticated):
+        await remembering.principal_for(user_id=two.user_id, session_id=two.session_id)
+    with pytest.raises(Unauthenticated):  # someone else's user id never matches a remembered session
+        await remembering.principal_for(user_id=one.user_id + 1, session_id=one.session_id)

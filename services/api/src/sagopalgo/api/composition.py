@@ -59,6 +59,7 @@ def build_accounts(sessions: async_sessionmaker[Any], settings: Settings, clock:
         tokens=JwtAccessTokenIssuer(settings.jwt_secret or _UNUSED_KEY, settings.access_token_ttl_seconds),
         clock=clock,
         refresh_ttl=timedelta(seconds=settings.refresh_token_ttl_seconds),
+        principal_ttl=timedelta(seconds=settings.auth_cache_seconds),
     )
 
 

@@ -9,7 +9,7 @@ import hashlib
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sagopalgo.accounts.domain.errors import InvalidCredentials, InvalidRefreshToken, RefreshTokenReused
 from sagopalgo.accounts.domain.session import AuthSession, RefreshToken, RevokeReason
@@ -66,8 +66,14 @@ class AccountsService:
         tokens: AccessTokenIssuer,
         clock: Clock,
         refresh_ttl: timedelta,
+        principal_ttl: timedelta = timedelta(0),
     ) -> None:
         self._uow = uow
+        # Every authenticated request asks who a token speaks for; remembering the answer briefly
+        # saves two queries per request. A session ended here is forgotten at once; one ended on
+        # another process is honoured there at once and here within ``principal_ttl``.
+        self._principal_ttl = principal_ttl
+        self._principals: dict[str, tuple[datetime, Principal]] = {}
         self._hasher = hasher
         self._tokens = tokens
         self._clock = clock
@@ -127,6 +133,7 @@ class AccountsService:
             if not await uow.refresh_tokens.spend(token_hash, now):
                 await uow.sessions.revoke(session.id, now, RevokeReason.REUSE)
                 await uow.commit()
+                self._principals.pop(session.id, None)
                 raise RefreshTokenReused(
                     "This refresh token was already used; the session has been ended. Sign in again."
                 )
@@ -142,6 +149,7 @@ class AccountsService:
             if stored is not None and stored.user_id == principal.user_id:
                 await uow.sessions.revoke(stored.session_id, now, RevokeReason.LOGOUT)
                 await uow.commit()
+                self._principals.pop(stored.session_id, None)
 
     async def me(self, user_id: int) -> AccountView:
         async with self._uow() as uow:
@@ -152,6 +160,10 @@ class AccountsService:
 
     async def principal_for(self, *, user_id: int, session_id: str) -> Principal:
         """Who an access token speaks for, if its user is still active and its session not revoked."""
+        now = self._clock.now()
+        known = self._principals.get(session_id)
+        if known is not None and known[0] > now and known[1].user_id == user_id:
+            return known[1]
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
             session = await uow.sessions.get(session_id)
@@ -163,7 +175,14 @@ class AccountsService:
             or session.user_id != user_id
         ):
             raise Unauthenticated("The session has ended; sign in again.")
-        return Principal(user_id=user_id, username=user.username, roles=user.roles, session_id=session_id)
+        principal = Principal(
+            user_id=user_id, username=user.username, roles=user.roles, session_id=session_id
+        )
+        if self._principal_ttl:
+            if len(self._principals) >= 100_000:  # bounded: drop everything rather than grow
+                self._principals.clear()
+            self._principals[session_id] = (now + self._principal_ttl, principal)
+        return principal
 
     async def make_admin(self, *, email: str, username: str, password: str) -> AccountView:
         """Create an admin account, or promote the existing account with that email (password unchanged)."""
