@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from sagopalgo.accounts.domain.session import AuthSession, RefreshToken
 from sagopalgo.accounts.domain.user import User
+from sagopalgo.kernel.uow import UnitOfWork
 
 __all__ = [
     "AccessTokenIssuer",
@@ -59,7 +59,7 @@ class RefreshTokenRepository(Protocol):
         ...
 
 
-class AccountsUnitOfWork(Protocol):
+class AccountsUnitOfWork(UnitOfWork, Protocol):
     """One transaction over the accounts repositories; leaving without ``commit`` rolls back."""
 
     @property
@@ -70,14 +70,6 @@ class AccountsUnitOfWork(Protocol):
 
     @property
     def refresh_tokens(self) -> RefreshTokenRepository: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
 
 
 class PasswordHasher(Protocol):

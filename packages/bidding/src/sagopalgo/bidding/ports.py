@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from sagopalgo.bidding.domain.gate import Acceptance, BidRequest, GateLot
 from sagopalgo.kernel.paging import Page, PageRequest
+from sagopalgo.kernel.uow import UnitOfWork
 
 __all__ = [
     "BidGate",
@@ -115,17 +115,9 @@ class BidRepository(Protocol):
     async def mine(self, bidder: int, page: PageRequest) -> Page[MyBid]: ...
 
 
-class BiddingUnitOfWork(Protocol):
+class BiddingUnitOfWork(UnitOfWork, Protocol):
     @property
     def bids(self) -> BidRepository: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

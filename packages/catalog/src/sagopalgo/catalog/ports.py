@@ -6,14 +6,14 @@ import enum
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from types import TracebackType
-from typing import Protocol, Self
+from typing import Protocol
 
 from sagopalgo.catalog.contract import LotStatus, LotView
 from sagopalgo.catalog.domain.category import Category
 from sagopalgo.catalog.domain.images import ImageUpload, StoredObject
 from sagopalgo.catalog.domain.lot import Lot
 from sagopalgo.kernel.paging import Page, PageRequest
+from sagopalgo.kernel.uow import UnitOfWork
 
 __all__ = [
     "CatalogUnitOfWork",
@@ -96,7 +96,7 @@ class UploadRepository(Protocol):
         ...
 
 
-class CatalogUnitOfWork(Protocol):
+class CatalogUnitOfWork(UnitOfWork, Protocol):
     """One transaction over the catalog repositories; leaving without ``commit`` rolls back."""
 
     @property
@@ -107,14 +107,6 @@ class CatalogUnitOfWork(Protocol):
 
     @property
     def uploads(self) -> UploadRepository: ...
-
-    async def __aenter__(self) -> Self: ...
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None: ...
-
-    async def commit(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,22 +8,20 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import HeaderParameter, JSONBody, PathParameter, QueryParameter
+from litestar.params import HeaderParameter, JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from sagopalgo.bidding.adapters.events import alias_name
 from sagopalgo.bidding.application.service import BiddingService
 from sagopalgo.kernel.clock import SEOUL
 from sagopalgo.kernel.identity import Principal
-from sagopalgo.kernel.paging import MAX_PAGE, MAX_PAGE_SIZE, PageRequest
+from sagopalgo.kernel.paging import PageRequest
+from sagopalgo.platform.http.params import Id, PageNo, PageSize
 from sagopalgo.platform.http.problems import problem_responses
 
 __all__ = ["BidsController", "provide_bidding"]
 
 _AUTH: list[dict[str, list[str]]] = [{"BearerToken": []}]
-Id = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
-PageNo = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE)]
-PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE)]
 
 
 class BidIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import JSONBody, PathParameter, QueryParameter
+from litestar.params import JSONBody, QueryParameter
 from litestar.status_codes import HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from sagopalgo.catalog.adapters.http.schemas import (
@@ -28,15 +28,13 @@ from sagopalgo.catalog.application.service import CatalogService, LotChanges, Ne
 from sagopalgo.catalog.contract import LotStatus, LotView
 from sagopalgo.catalog.ports import LotQuery, LotSort
 from sagopalgo.kernel.identity import Principal
-from sagopalgo.kernel.paging import MAX_PAGE, MAX_PAGE_SIZE, Page, PageRequest
+from sagopalgo.kernel.paging import Page, PageRequest
+from sagopalgo.platform.http.params import Id, PageNo, PageSize
 from sagopalgo.platform.http.problems import problem_responses
 
 __all__ = ["CategoriesController", "LotsController", "UploadsController", "provide_catalog"]
 
 _AUTH: list[dict[str, list[str]]] = [{"BearerToken": []}]
-PageNo = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE, description="1-based page number")]
-PageSize = Annotated[int, QueryParameter(ge=1, le=MAX_PAGE_SIZE, description=f"at most {MAX_PAGE_SIZE}")]
-Id = Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
 
 
 async def provide_catalog(request: Request[Any, Any, Any]) -> CatalogService:
