@@ -46,7 +46,7 @@ def _worker() -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
-        if names & {"mariadb_url", "mariadb_empty_url", "redis_url", "redis_prefix"}:
+        if names & {"mariadb_url", "mariadb_empty_url", "redis_url", "redis_prefix", "private_redis"}:
             item.add_marker(pytest.mark.integration)
     if _IN_CI:
         return
@@ -199,6 +199,19 @@ def redis_prefix(redis_url: str) -> Iterator[str]:
             client.delete(*keys)
     finally:
         client.close()
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[Any]:
+    """A started ``redis-server`` of this test's own (``.url``, ``.stop()``, ``.start()``)."""
+    from sagopalgo.testing.procs import PrivateRedis
+
+    server = PrivateRedis(tmp_path)
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 # ------------------------------------------------------------------ S3 (moto, in-process)

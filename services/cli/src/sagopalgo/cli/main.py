@@ -35,18 +35,19 @@ def cli() -> None:
 @click.option("--fresh", is_flag=True, help="Delete the demo database first.")
 def demo(host: str, port: int, sse_port: int, data_dir: str, fresh: bool) -> None:
     from sagopalgo.cli.demo import run_demo
+    from sagopalgo.cli.serving import run_served
 
-    asyncio.run(run_demo(host=host, port=port, sse_port=sse_port, data_dir=Path(data_dir), fresh=fresh))
+    run_served(run_demo(host=host, port=port, sse_port=sse_port, data_dir=Path(data_dir), fresh=fresh))
 
 
 @cli.command(help="Run one service configured from SAGOPALGO_* variables (production entry).")
 @click.argument("service", type=click.Choice(["api", "sse"]))
 def serve(service: str) -> None:
-    from sagopalgo.cli.serving import serve_one
+    from sagopalgo.cli.serving import run_served, serve_one
 
     settings = _settings()
     try:
-        asyncio.run(serve_one(service, settings))
+        run_served(serve_one(service, settings))
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
+from collections.abc import Coroutine
+from typing import Any
 
 import uvicorn
 from litestar import Litestar
@@ -11,7 +14,7 @@ from litestar import Litestar
 from sagopalgo.platform.logs import configure_logging
 from sagopalgo.platform.settings import Settings
 
-__all__ = ["bind", "serve_one", "server_for"]
+__all__ = ["bind", "run_served", "serve_one", "server_for"]
 
 
 def bind(host: str, port: int) -> socket.socket:
@@ -25,6 +28,21 @@ def bind(host: str, port: int) -> socket.socket:
     sock.bind((host, port))
     sock.set_inheritable(True)
     return sock
+
+
+def run_served(main: Coroutine[Any, Any, None]) -> None:
+    """Run a serving coroutine on uvloop where it is installed (every platform but Windows).
+
+    ``uvicorn.run`` would pick uvloop itself, but we drive ``Server.serve`` from our own
+    ``asyncio.run`` (to pass pre-bound sockets), which would silently keep the pure-Python loop: the
+    bid path measured a third faster on uvloop.
+    """
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - Windows has no uvloop; the standard loop serves
+        asyncio.run(main)
+        return
+    uvloop.run(main)
 
 
 def server_for(app: Litestar, settings: Settings) -> uvicorn.Server:

@@ -21,6 +21,7 @@ from sagopalgo.bidding.domain.errors import (
 from sagopalgo.bidding.domain.gate import Acceptance, BidRequest, GateLot, Outcome, PlacedBid
 from sagopalgo.bidding.ports import GateMiss, Idempotency, LogEntry
 from sagopalgo.kernel.errors import DomainError, Invalid
+from sagopalgo.platform.redis import BatchedScript
 from sagopalgo.realtime.contract import RETAINED_EVENTS, lot_stream_key
 
 __all__ = ["RedisBidGate", "RedisBidLog", "bid_log_key"]
@@ -115,7 +116,7 @@ class RedisBidGate:
 
     def __init__(self, redis: Redis, *, prefix: str, idempotency_ttl_s: int = 86_400) -> None:
         self._redis, self._prefix, self._ttl = redis, prefix, idempotency_ttl_s
-        self._place = redis.register_script(_PLACE)
+        self._place = BatchedScript(redis, _PLACE)
         self._prime = redis.register_script(_PRIME)
 
     def _lot(self, lot_id: int) -> str:

@@ -208,24 +208,56 @@ class BiddingService:
     async def write_log(
         self, consumer: str, *, batch: int = 200, block_ms: int = 1_000, stale_ms: int = 30_000
     ) -> int:
-        """One round: take over entries a dead writer left, read new ones, store each, acknowledge."""
+        """One round: take over entries a dead writer left, read new ones, store them, acknowledge.
+
+        A round's entries are stored in one transaction (a spike of bids costs one commit per round,
+        not per bid, which keeps the lag from growing with the rate). If that transaction fails the
+        entries are tried one by one, so one bad entry cannot hold back the rest: it stays pending
+        and is retried later. Only committed entries are acknowledged.
+        """
         entries = await self._log.claim_stale(consumer, stale_ms, batch)
         entries += await self._log.read(consumer, batch, block_ms if not entries else 0)
-        done: list[str] = []
-        for entry in entries:
-            async with self._uow() as uow:
-                await uow.bids.record(entry)
-                await uow.commit()
-            done.append(entry.entry_id)
-            self.writer_stats.lags_ms.append(_ms(self._clock.now()) - entry.placed_at_ms)
-            self.writer_stats.written += 1
-            if self._on_recorded is not None and entry.acceptance.outcome is Outcome.BID:
+        if not entries:
+            return 0
+        try:
+            await self._record(entries)
+            done = entries
+        except Exception:
+            _log.warning("bid-log batch failed; storing its entries one by one", exc_info=True)
+            done = []
+            for entry in entries:
                 try:
-                    await self._on_recorded(entry)
-                except Exception:  # the catalog's copy catches up with the next bid
-                    _log.warning("could not copy a bid to the catalog", exc_info=True)
-        await self._log.ack(done)
+                    await self._record([entry])
+                    done.append(entry)
+                except Exception:
+                    _log.exception("bid-log entry %s could not be stored; it stays pending", entry.entry_id)
+        now_ms = _ms(self._clock.now())
+        for entry in done:
+            self.writer_stats.lags_ms.append(now_ms - entry.placed_at_ms)
+        self.writer_stats.written += len(done)
+        await self._log.ack([e.entry_id for e in done])
+        await self._report(done)
         return len(done)
+
+    async def _record(self, entries: list[LogEntry]) -> None:
+        async with self._uow() as uow:
+            for entry in entries:
+                await uow.bids.record(entry)
+            await uow.commit()
+
+    async def _report(self, entries: list[LogEntry]) -> None:
+        """Tell the listener each lot's latest accepted state (earlier ones in the round are stale)."""
+        if self._on_recorded is None:
+            return
+        latest: dict[int, LogEntry] = {}
+        for entry in entries:
+            if entry.acceptance.outcome is Outcome.BID:
+                latest[entry.lot_id] = entry
+        for entry in latest.values():
+            try:
+                await self._on_recorded(entry)
+            except Exception:  # the catalog's copy catches up with the next bid
+                _log.warning("could not copy a bid to the catalog", exc_info=True)
 
     async def run_writer(self, consumer: str, stop: asyncio.Event, *, stale_ms: int = 30_000) -> None:
         while not stop.is_set():
