@@ -14,6 +14,8 @@ __all__ = [
     "Conflict",
     "DomainError",
     "Forbidden",
+    "IdempotencyKeyInUse",
+    "IdempotencyKeyReused",
     "Invalid",
     "NotFound",
     "RateLimited",
@@ -106,3 +108,21 @@ class Unavailable(DomainError):
     """A dependency (database, Redis, payment provider) is down or timed out; retry later."""
 
     code = "UNAVAILABLE"
+
+
+class IdempotencyKeyReused(Rejected):
+    """An ``Idempotency-Key`` seen before with another request: a client bug, never replayed."""
+
+    code = "IDEMPOTENCY_KEY_REUSED"
+
+    def __init__(self) -> None:
+        super().__init__("This Idempotency-Key was used with another request body.")
+
+
+class IdempotencyKeyInUse(Conflict):
+    """The first request with this key is still running; the repeat may retry in a moment."""
+
+    code = "IDEMPOTENCY_KEY_IN_USE"
+
+    def __init__(self) -> None:
+        super().__init__("A request with this Idempotency-Key is still being processed; retry shortly.")

@@ -37,6 +37,11 @@ from sagopalgo.catalog.adapters.http.media import MediaController
 from sagopalgo.kernel.clock import Clock, SystemClock
 from sagopalgo.platform.http.app import common_app_kwargs
 from sagopalgo.platform.http.health import ReadinessCheck, health_handlers, redis_check
+from sagopalgo.platform.idempotency import (
+    IdempotencyStore,
+    MemoryIdempotencyStore,
+    RedisIdempotencyStore,
+)
 from sagopalgo.platform.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from sagopalgo.platform.redis import create_redis
 from sagopalgo.platform.settings import Settings, load_settings
@@ -95,10 +100,14 @@ def create_app(
         if redis is not None:
             checks["redis"] = redis_check(redis)
 
+        idempotency: IdempotencyStore = (
+            RedisIdempotencyStore(redis, prefix=settings.redis_prefix) if redis else MemoryIdempotencyStore()
+        )
         app.state.update(
             engine=engine,
             redis=redis,
             rate_limiter=rate_limiter,
+            idempotency=idempotency,
             readiness_checks=checks,
             accounts=build_accounts(sessions, settings, clock),
             image_store=images,

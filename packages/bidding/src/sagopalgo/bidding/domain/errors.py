@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sagopalgo.kernel.errors import Conflict, Forbidden, Rejected
+from sagopalgo.kernel.errors import Conflict, Forbidden, IdempotencyKeyReused, Rejected
 
 __all__ = ["AlreadyLeading", "BidOverLimit", "BidTooLow", "IdempotencyKeyReused", "LotNotOpen", "OwnLot"]
 
@@ -41,10 +41,3 @@ class AlreadyLeading(Conflict):
 
     def __init__(self) -> None:
         super().__init__("You are already the highest bidder; you may only raise your maximum.")
-
-
-class IdempotencyKeyReused(Rejected):
-    code = "IDEMPOTENCY_KEY_REUSED"
-
-    def __init__(self) -> None:
-        super().__init__("This Idempotency-Key was used with another request body.")

@@ -8,6 +8,7 @@ from litestar.config.cors import CORSConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 
+from sagopalgo.platform.http.idempotency import IdempotencyMiddleware
 from sagopalgo.platform.http.problems import exception_handlers
 from sagopalgo.platform.http.request_id import RequestContextMiddleware, add_request_id_header
 from sagopalgo.platform.http.strict_body import strict_json_body
@@ -22,7 +23,7 @@ def common_app_kwargs(settings: Settings, *, title: str, description: str) -> di
         "exception_handlers": exception_handlers(),
         "before_send": [add_request_id_header],
         "before_request": strict_json_body,
-        "middleware": [RequestContextMiddleware()],
+        "middleware": [RequestContextMiddleware(), IdempotencyMiddleware()],
         "request_max_body_size": settings.max_request_bytes,
         "openapi_config": OpenAPIConfig(
             title=title,

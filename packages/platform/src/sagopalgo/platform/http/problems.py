@@ -120,7 +120,7 @@ def problem_response(
 def _domain_error(request: Request[Any, Any, Any], exc: errors.DomainError) -> Response[Any]:
     status = status_for(exc)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, errors.RateLimited) else None
-    if isinstance(exc, errors.Unavailable):
+    if isinstance(exc, errors.Unavailable | errors.IdempotencyKeyInUse):
         headers = {"Retry-After": "1"}
     if isinstance(exc, errors.Unauthenticated):
         headers = {"WWW-Authenticate": "Bearer"}

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency, Provide
-from litestar.params import HeaderParameter, JSONBody
+from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from sagopalgo.bidding.adapters.events import alias_name
@@ -16,7 +16,7 @@ from sagopalgo.bidding.application.service import BiddingService
 from sagopalgo.kernel.clock import SEOUL
 from sagopalgo.kernel.identity import Principal
 from sagopalgo.kernel.paging import PageRequest
-from sagopalgo.platform.http.params import Id, PageNo, PageSize
+from sagopalgo.platform.http.params import Id, IdempotencyKey, PageNo, PageSize
 from sagopalgo.platform.http.problems import problem_responses
 
 __all__ = ["BidsController", "provide_bidding"]
@@ -96,7 +96,7 @@ class BidsController(Controller):
         data: JSONBody[BidIn],
         request: Request[Principal, Any, Any],
         bidding: NamedDependency[BiddingService],
-        idempotency_key: Annotated[str | None, HeaderParameter(name="Idempotency-Key")] = None,
+        idempotency_key: IdempotencyKey = None,
     ) -> BidOut:
         result = await bidding.place_bid(
             request.user,

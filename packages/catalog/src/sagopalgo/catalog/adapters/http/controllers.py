@@ -29,7 +29,8 @@ from sagopalgo.catalog.contract import LotStatus, LotView
 from sagopalgo.catalog.ports import LotQuery, LotSort
 from sagopalgo.kernel.identity import Principal
 from sagopalgo.kernel.paging import Page, PageRequest
-from sagopalgo.platform.http.params import Id, PageNo, PageSize
+from sagopalgo.platform.http.idempotency import idempotent
+from sagopalgo.platform.http.params import Id, IdempotencyKey, PageNo, PageSize
 from sagopalgo.platform.http.problems import problem_responses
 
 __all__ = ["CategoriesController", "LotsController", "UploadsController", "provide_catalog"]
@@ -65,6 +66,7 @@ class CategoriesController(Controller):
         "/",
         status_code=HTTP_201_CREATED,
         summary="Create a category (admin)",
+        opt=idempotent,
         responses=problem_responses(400, 401, 403, 409),
         security=_AUTH,
     )
@@ -73,7 +75,9 @@ class CategoriesController(Controller):
         data: JSONBody[CategoryIn],
         request: Request[Principal, Any, Any],
         catalog: NamedDependency[CatalogService],
+        idempotency_key: IdempotencyKey = None,
     ) -> CategoryOut:
+        del idempotency_key  # acted on by IdempotencyMiddleware before the handler runs
         view = await catalog.create_category(request.user, data.name)
         return CategoryOut(view.id, view.name)
 
@@ -115,6 +119,7 @@ class UploadsController(Controller):
         "/images",
         status_code=HTTP_201_CREATED,
         summary="Get a presigned POST for one photo; send the file straight to uploadUrl",
+        opt=idempotent,
         responses=problem_responses(400, 401, 413, 415),
         security=_AUTH,
     )
@@ -123,7 +128,9 @@ class UploadsController(Controller):
         data: JSONBody[UploadIn],
         request: Request[Principal, Any, Any],
         catalog: NamedDependency[CatalogService],
+        idempotency_key: IdempotencyKey = None,
     ) -> UploadOut:
+        del idempotency_key  # acted on by IdempotencyMiddleware before the handler runs
         ticket = await catalog.request_upload(request.user, data.content_type, data.size)
         return UploadOut(ticket.key, ticket.url, ticket.fields, ticket.expires_at)
 
@@ -137,6 +144,7 @@ class LotsController(Controller):
         "/lots",
         status_code=HTTP_201_CREATED,
         summary="List a lot for a coming day",
+        opt=idempotent,
         responses=problem_responses(400, 401, 413, 422),
         security=_AUTH,
     )
@@ -145,7 +153,9 @@ class LotsController(Controller):
         data: JSONBody[LotIn],
         request: Request[Principal, Any, Any],
         catalog: NamedDependency[CatalogService],
+        idempotency_key: IdempotencyKey = None,
     ) -> LotOut:
+        del idempotency_key  # acted on by IdempotencyMiddleware before the handler runs
         view = await catalog.create_lot(
             request.user,
             NewLot(
@@ -257,6 +267,7 @@ class LotsController(Controller):
         "/lots/{lot_id:int}/relist",
         status_code=200,
         summary="Relist an unsold lot for a coming day (seller)",
+        opt=idempotent,
         responses=problem_responses(400, 401, 403, 404, 409),
         security=_AUTH,
     )
@@ -266,7 +277,9 @@ class LotsController(Controller):
         data: JSONBody[RelistIn],
         request: Request[Principal, Any, Any],
         catalog: NamedDependency[CatalogService],
+        idempotency_key: IdempotencyKey = None,
     ) -> LotOut:
+        del idempotency_key  # acted on by IdempotencyMiddleware before the handler runs
         return lot_out(await catalog.relist_lot(request.user, lot_id, data.auction_day), _base(request))
 
     @get(
