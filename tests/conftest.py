@@ -35,6 +35,11 @@ def deployment(
     """
     if request.param == "embedded":
         return {"database_url": request.getfixturevalue("sqlite_url"), "media_dir": str(tmp_path / "media")}
+    return production_like(request, monkeypatch)
+
+
+def production_like(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The settings of the production-like deployment (MariaDB, Redis, S3 on moto)."""
     s3_url, bucket = request.getfixturevalue("moto_s3_url"), request.getfixturevalue("s3_bucket")
     # The S3 adapter takes credentials from boto3's usual chain, as on ECS; moto accepts any.
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", MOTO_ACCESS_KEY)

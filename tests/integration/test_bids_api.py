@@ -1,18 +1,26 @@
-"""Bidding over HTTP on both deployments: the gate's answers, live prices, history, idempotency."""
+"""Bidding over HTTP on both deployments: the gate's answers, live prices, history, idempotency.
+
+The production-like deployment runs once more with the row-lock gate (``BID_GATE=sql``), which the
+benchmark measures against the Redis gate.
+"""
 
 import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
 from redis.asyncio import Redis
 
+from sagopalgo.api.app import create_app
 from sagopalgo.api.composition import build_catalog, build_image_store
+from sagopalgo.bidding.adapters.sql.tables import gate_aliases, gate_lots
 from sagopalgo.kernel.clock import SEOUL, ManualClock
+from sagopalgo.platform.settings import SettingsError, load_settings
 from sagopalgo.platform.sql import create_engine, session_factory
-from tests.conftest import ApiFactory
+from tests.conftest import JWT_SECRET, ApiFactory, production_like
 from tests.integration.helpers import (
     PASSWORD,
     admin_token,
@@ -34,6 +42,25 @@ def kst(hour: int, minute: int = 0, second: int = 0) -> datetime:
 async def _token(api: AsyncTestClient[Any], ident: dict[str, str]) -> str:
     pair = await api.post("/api/v1/auth/token", json={"email": ident["email"], "password": PASSWORD})
     return str(pair.json()["accessToken"])
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("embedded", id="embedded"),
+        pytest.param("mariadb+redis", id="mariadb+redis", marks=pytest.mark.integration),
+        pytest.param("mariadb+sql-gate", id="mariadb+sql-gate", marks=pytest.mark.integration),
+    ]
+)
+def deployment(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> dict[str, Any]:
+    """The API's two deployments, and the production-like one with the row-lock gate."""
+    if request.param == "embedded":
+        return {"database_url": request.getfixturevalue("sqlite_url"), "media_dir": str(tmp_path / "media")}
+    settings = production_like(request, monkeypatch)
+    if request.param == "mariadb+sql-gate":
+        settings["bid_gate"] = "sql"
+    return settings
 
 
 @pytest.fixture
@@ -173,7 +200,13 @@ async def test_a_gate_that_lost_the_lot_rebuilds_it_from_the_database(market: di
     assert (await _bid(api, lot, b, {"amount": 15_000, "maxAmount": 40_000})).status_code == 201
     await _written(api, lot, 2)
     settings = api.app.state.settings
-    if settings.redis_url:  # flush the lot's gate keys, as a Redis restart or eviction would
+    if settings.bid_gate == "sql":  # delete the lot's gate rows (the app's loop is not this test's)
+        engine = create_engine(settings.database_url)
+        async with engine.begin() as conn:
+            await conn.execute(gate_lots.delete().where(gate_lots.c.lot_id == lot))
+            await conn.execute(gate_aliases.delete().where(gate_aliases.c.lot_id == lot))
+        await engine.dispose()
+    elif settings.redis_url:  # flush the lot's gate keys, as a Redis restart or eviction would
         redis = Redis.from_url(settings.redis_url)
         await redis.delete(
             f"{settings.redis_prefix}bid:lot:{lot}", f"{settings.redis_prefix}bid:aliases:{lot}"
@@ -185,3 +218,16 @@ async def test_a_gate_that_lost_the_lot_rebuilds_it_from_the_database(market: di
     assert equal["minimumBid"] == 16_000
     taken = await _bid(api, lot, c, {"amount": 16_000})
     assert (taken.json()["leading"], taken.json()["currentPrice"]) == (False, 17_000)  # b's maximum survived
+
+
+@pytest.mark.parametrize(
+    ("chosen", "missing"),
+    [
+        ({"bid_gate": "redis"}, "SAGOPALGO_REDIS_URL"),
+        ({"bid_gate": "sql"}, "SAGOPALGO_DATABASE_URL"),  # the default SQLite has no row locks
+    ],
+)
+def test_a_gate_without_its_server_stops_start_up(chosen: dict[str, str], missing: str) -> None:
+    settings = load_settings({}, jwt_secret=JWT_SECRET, **chosen)
+    with pytest.raises(SettingsError, match=missing):
+        create_app(settings)

@@ -7,6 +7,7 @@ def test_defaults_are_the_embedded_deployment() -> None:
     settings = load_settings({})
     assert settings.database_url.startswith("sqlite+aiosqlite:")
     assert settings.redis_url is None
+    assert settings.bid_gate == "auto"
     assert settings.access_token_ttl_seconds <= 900
 
 
@@ -17,12 +18,14 @@ def test_values_are_parsed_from_strings() -> None:
             "SAGOPALGO_AUTO_MIGRATE": "true",
             "SAGOPALGO_CORS_ORIGINS": "https://a.kr, https://b.kr",
             "SAGOPALGO_REDIS_URL": "redis://localhost:6379/1",
+            "SAGOPALGO_BID_GATE": "sql",
         }
     )
     assert settings.port == 9000
     assert settings.auto_migrate is True
     assert settings.cors_origins == ("https://a.kr", "https://b.kr")
     assert settings.uses_redis
+    assert settings.bid_gate == "sql"
 
 
 @pytest.mark.parametrize(
@@ -34,6 +37,7 @@ def test_values_are_parsed_from_strings() -> None:
         ("SAGOPALGO_JWT_SECRET", "short"),
         ("SAGOPALGO_LOG_LEVEL", "LOUD"),
         ("SAGOPALGO_AUTO_MIGRATE", "maybe"),
+        ("SAGOPALGO_BID_GATE", "postgres"),
     ],
 )
 def test_malformed_values_stop_start_up_naming_the_variable(var: str, value: str) -> None:

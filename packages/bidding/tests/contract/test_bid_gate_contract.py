@@ -1,9 +1,13 @@
-"""The bid gate's contract, in process and on Redis (one Lua script): same rules, same answers."""
+"""The bid gate's contract, in process, on Redis (one Lua script) and on MariaDB row locks.
+
+Same rules, same answers.
+"""
 
 import asyncio
 import random
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -12,6 +16,8 @@ from redis.asyncio import Redis
 
 from sagopalgo.bidding.adapters.memory import MemoryBidGate, MemoryBidLog
 from sagopalgo.bidding.adapters.redis import RedisBidGate, RedisBidLog
+from sagopalgo.bidding.adapters.sql.gate import SqlBidGate, SqlBidLog
+from sagopalgo.bidding.adapters.sql.tables import gate_aliases, gate_idempotency, gate_log, gate_lots
 from sagopalgo.bidding.domain.errors import (
     AlreadyLeading,
     BidOverLimit,
@@ -23,6 +29,7 @@ from sagopalgo.bidding.domain.errors import (
 from sagopalgo.bidding.domain.gate import BidRequest, GateLot, judge, minimum_next
 from sagopalgo.bidding.ports import BidGate, BidLog, GateMiss, Idempotency
 from sagopalgo.kernel.errors import DomainError
+from sagopalgo.platform.sql import create_engine
 from sagopalgo.realtime.adapters.memory import MemoryLotEventLog
 from sagopalgo.realtime.adapters.redis import RedisLotEventLog
 from sagopalgo.realtime.ports import LotEventLog
@@ -50,14 +57,37 @@ class Rig:
     forget: Any
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.integration)])
-async def rig(request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
-    if request.param == "memory":
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.integration),
+        # MariaDB only: the row-lock gate serialises on SELECT ... FOR UPDATE, and SQLite has no row locks.
+        pytest.param("sql", marks=pytest.mark.integration),
+    ]
+)
+def backend(request: pytest.FixtureRequest) -> tuple[str, str]:
+    """The kind of gate and its server's URL (resolved here: migrating MariaDB needs no running loop)."""
+    match request.param:
+        case "redis":
+            return "redis", str(request.getfixturevalue("redis_url"))
+        case "sql":
+            return "sql", str(request.getfixturevalue("mariadb_url"))
+    return "memory", ""
+
+
+@pytest.fixture
+async def rig(backend: tuple[str, str], request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
+    kind, url = backend
+    if kind == "memory":
         log, events = MemoryBidLog(), MemoryLotEventLog()
         gate = MemoryBidGate(log, events)
         yield Rig(gate, log, events, gate.forget)
         return
-    redis = Redis.from_url(request.getfixturevalue("redis_url"))
+    if kind == "sql":
+        async with _sql_rig(url) as sql_rig:
+            yield sql_rig
+        return
+    redis = Redis.from_url(url)
     prefix = request.getfixturevalue("redis_prefix")
     gate = RedisBidGate(redis, prefix=prefix)
     try:
@@ -66,6 +96,26 @@ async def rig(request: pytest.FixtureRequest) -> AsyncIterator[Rig]:
         )
     finally:
         await redis.aclose()
+
+
+@asynccontextmanager
+async def _sql_rig(url: str) -> AsyncIterator[Rig]:
+    """The worker's own database; its gate tables are emptied around each test (tests reuse lot ids)."""
+    engine = create_engine(url)
+
+    async def empty() -> None:
+        async with engine.begin() as conn:
+            for table in (gate_lots, gate_aliases, gate_idempotency, gate_log):
+                await conn.execute(table.delete())
+
+    await empty()
+    events = MemoryLotEventLog()
+    gate = SqlBidGate(engine, events)
+    try:
+        yield Rig(gate, SqlBidLog(engine), events, gate.forget)
+    finally:
+        await empty()
+        await engine.dispose()
 
 
 def bid(bidder: int, amount: int, max_amount: int | None = None, at: int = OPEN + 1) -> BidRequest:
@@ -217,3 +267,14 @@ async def test_concurrent_bidders_never_push_a_price_backwards(rig: Rig) -> None
     state = await rig.gate.state(1)
     assert state is not None
     assert (state.price, state.count) == (amounts[-1], accepted)
+
+
+async def test_a_rebuilt_lot_keeps_its_aliases_and_numbers_newcomers_after_them(rig: Rig) -> None:
+    rebuilt = replace(LOT, price=10_000, count=2, leader=5, leader_max=10_000, seq=2)
+    await rig.gate.prime(rebuilt, {5: 1, 6: 2})
+    await rig.gate.place(1, bid(6, 11_000), None)
+    await rig.gate.place(1, bid(7, 12_000), None)
+    entries = await rig.log.read("w", 100, 10)
+    assert [e.aliases for e in entries] == [(2,), (3,)]
+    events = await rig.events.since(1, None, 100)
+    assert [e.data["bidder"] for e in events] == ["Bidder 2", "Bidder 3"]

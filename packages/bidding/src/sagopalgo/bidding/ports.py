@@ -17,6 +17,7 @@ __all__ = [
     "BidLog",
     "BidRepository",
     "BiddingUnitOfWork",
+    "EventPublisher",
     "GateMiss",
     "Idempotency",
     "LogEntry",
@@ -138,6 +139,12 @@ class LotFacts:
 
 class LotFactsSource(Protocol):
     async def facts(self, lot_id: int) -> LotFacts | None: ...
+
+
+class EventPublisher(Protocol):
+    """The lot event log as a gate outside Redis publishes to (the realtime ``LotEventLog`` fits)."""
+
+    async def publish(self, lot_id: int, type_: str, data: Mapping[str, Any]) -> str: ...
 
 
 class SyncEventSink(Protocol):

@@ -88,6 +88,9 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """How long a presigned upload stays usable."""
     extension_minutes: Annotated[int, msgspec.Meta(ge=1, le=30)] = 3
     """Soft close: a bid in a lot's last N minutes moves its close to N minutes after the bid."""
+    bid_gate: Literal["auto", "redis", "memory", "sql"] = "auto"
+    """Which bid gate the API runs. ``auto``: Redis when ``redis_url`` is set, else in process.
+    ``sql`` serialises each lot on its database row (MariaDB/MySQL only): the benchmark's baseline."""
     bid_writer_claim_ms: Annotated[int, msgspec.Meta(ge=100, le=600_000)] = 30_000
     """A bid-log entry read by a writer that then stayed silent this long is taken over by another."""
     lot_cache_ttl_seconds: Annotated[int, msgspec.Meta(ge=0, le=60)] = 5

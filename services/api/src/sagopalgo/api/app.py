@@ -20,6 +20,7 @@ from sagopalgo.accounts.adapters.http.controllers import AccountsController
 from sagopalgo.api.composition import (
     GatePrices,
     LocalBus,
+    bid_gate,
     build_accounts,
     build_bidding,
     build_catalog,
@@ -66,6 +67,7 @@ def create_app(
     """
     settings = settings or load_settings()
     settings.require("jwt_secret")
+    gate = bid_gate(settings)  # a gate whose server is not configured stops start-up here
     jwt_secret = settings.jwt_secret or ""
     clock = clock or SystemClock()
     jwt_auth = build_jwt_auth(jwt_secret, exclude=["/schema", "/health", "/media"])
@@ -118,7 +120,9 @@ def create_app(
         catalog = build_catalog(
             sessions, settings, clock, images=images, redis=redis, prices=prices, events=events
         )
-        bidding, events = build_bidding(sessions, settings, clock, catalog=catalog, redis=redis, bus=local)
+        bidding, events = build_bidding(
+            sessions, settings, clock, catalog=catalog, redis=redis, bus=local, engine=engine
+        )
         prices.bidding = bidding
         app.state.update(catalog=catalog, bidding=bidding, events=events)
         stop = asyncio.Event()
@@ -126,7 +130,10 @@ def create_app(
         writer = asyncio.create_task(
             bidding.run_writer(consumer, stop, stale_ms=settings.bid_writer_claim_ms), name="bid-log-writer"
         )
-        _log.info("api started", extra={"database": engine.url.get_backend_name(), "redis": bool(redis)})
+        _log.info(
+            "api started",
+            extra={"database": engine.url.get_backend_name(), "redis": bool(redis), "bid_gate": gate},
+        )
         try:
             yield
         finally:

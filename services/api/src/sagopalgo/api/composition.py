@@ -7,9 +7,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
 from sagopalgo.accounts.adapters.passwords import Argon2PasswordHasher
 from sagopalgo.accounts.adapters.sql.repository import SqlAccountsUnitOfWork
@@ -17,6 +18,7 @@ from sagopalgo.accounts.adapters.tokens import JwtAccessTokenIssuer
 from sagopalgo.accounts.application.service import AccountsService
 from sagopalgo.bidding.adapters.memory import MemoryBidGate, MemoryBidLog
 from sagopalgo.bidding.adapters.redis import RedisBidGate, RedisBidLog
+from sagopalgo.bidding.adapters.sql.gate import SqlBidGate, SqlBidLog
 from sagopalgo.bidding.adapters.sql.repository import SqlBiddingUnitOfWork
 from sagopalgo.bidding.application.service import BiddingService
 from sagopalgo.bidding.ports import BidGate, BidLog, LogEntry, LotFacts
@@ -29,7 +31,7 @@ from sagopalgo.catalog.contract import LotStatus, LotView
 from sagopalgo.catalog.domain.schedule import AuctionWindow
 from sagopalgo.catalog.ports import ImageStore, LotCache, PriceFeed
 from sagopalgo.kernel.clock import Clock
-from sagopalgo.platform.settings import Settings
+from sagopalgo.platform.settings import Settings, SettingsError
 from sagopalgo.realtime.adapters.memory import MemoryLotEventLog
 from sagopalgo.realtime.adapters.redis import RedisLotEventLog
 from sagopalgo.realtime.ports import LotEventLog
@@ -39,6 +41,7 @@ __all__ = [
     "GatePrices",
     "LocalBus",
     "auction_window",
+    "bid_gate",
     "build_accounts",
     "build_bidding",
     "build_catalog",
@@ -181,6 +184,19 @@ class GatePrices:
         return None if live is None else (live.current_price, live.bid_count, live.closes_at)
 
 
+def bid_gate(settings: Settings) -> Literal["redis", "memory", "sql"]:
+    """The gate ``settings.bid_gate`` names, ``auto`` resolved; a start-up error names what is missing."""
+    if settings.bid_gate == "auto":
+        return "redis" if settings.redis_url else "memory"
+    if settings.bid_gate == "redis" and not settings.redis_url:
+        raise SettingsError("SAGOPALGO_BID_GATE=redis needs SAGOPALGO_REDIS_URL")
+    if settings.bid_gate == "sql" and make_url(settings.database_url).get_backend_name() != "mysql":
+        raise SettingsError(
+            "SAGOPALGO_BID_GATE=sql needs a MariaDB/MySQL SAGOPALGO_DATABASE_URL (SQLite has no row locks)"
+        )
+    return settings.bid_gate
+
+
 def build_bidding(
     sessions: async_sessionmaker[Any],
     settings: Settings,
@@ -189,15 +205,31 @@ def build_bidding(
     catalog: CatalogService,
     redis: Any = None,
     bus: LocalBus | None = None,
+    engine: AsyncEngine | None = None,
 ) -> tuple[BiddingService, LotEventLog]:
-    """The gate, log and events on Redis when configured, else the in-process ``bus``."""
+    """The gate, log and events that ``bid_gate(settings)`` chooses.
+
+    ``redis``: one Lua script per bid. ``memory``: the in-process ``bus`` (one process; its events
+    stay in it). ``sql``: the lot's database row on ``engine``, publishing to Redis when configured,
+    else to the ``bus``.
+    """
     gate: BidGate
     log: BidLog
     events: LotEventLog
-    if redis is not None:
+    kind = bid_gate(settings)
+    if kind == "redis":
+        if redis is None:
+            raise ValueError("the Redis gate needs the deployment's Redis client")
         gate = RedisBidGate(redis, prefix=settings.redis_prefix)
         log = RedisBidLog(redis, prefix=settings.redis_prefix)
         events = RedisLotEventLog(redis, prefix=settings.redis_prefix)
+    elif kind == "sql":
+        if engine is None:
+            raise ValueError("the row-lock gate needs the deployment's engine")
+        if redis is None and bus is None:
+            raise ValueError("the row-lock gate without Redis publishes to the deployment's LocalBus")
+        events = event_log(redis, settings, bus)
+        gate, log = SqlBidGate(engine, events), SqlBidLog(engine)
     else:
         if bus is None or bus.gate is None:
             raise ValueError("the in-process gate needs the deployment's LocalBus")

@@ -1,4 +1,6 @@
 -- The bid gate's acceptance, one atomic step (mirrors sagopalgo.bidding.domain.gate.judge).
+-- The payload it logs and replays is the format of sagopalgo.bidding.adapters.codec (a test holds
+-- the encoder to these exact bytes).
 -- KEYS: 1 lot state hash, 2 idempotency key, 3 bid log stream, 4 lot event stream, 5 alias hash
 -- ARGV: 1 now ms, 2 bidder, 3 amount, 4 max amount, 5-6 bid ids, 7 fingerprint ('' = none),
 --       8 idempotency ttl s, 9 events retained, 10 lot id, 11 '1' if the bidder named a maximum

@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from importlib.resources import files
 from typing import Any
 
-import msgspec
 from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
+from sagopalgo.bidding.adapters.codec import decode_placement, log_entry
 from sagopalgo.bidding.domain.errors import (
     AlreadyLeading,
     BidOverLimit,
@@ -18,7 +18,7 @@ from sagopalgo.bidding.domain.errors import (
     LotNotOpen,
     OwnLot,
 )
-from sagopalgo.bidding.domain.gate import Acceptance, BidRequest, GateLot, Outcome, PlacedBid
+from sagopalgo.bidding.domain.gate import Acceptance, BidRequest, GateLot
 from sagopalgo.bidding.ports import GateMiss, Idempotency, LogEntry
 from sagopalgo.kernel.errors import DomainError, Invalid
 from sagopalgo.platform.redis import BatchedScript
@@ -28,7 +28,6 @@ __all__ = ["RedisBidGate", "RedisBidLog", "bid_log_key"]
 
 _PLACE = (files("sagopalgo.bidding.adapters") / "place.lua").read_text()
 _PRIME = (files("sagopalgo.bidding.adapters") / "prime.lua").read_text()
-_decode = msgspec.json.Decoder(dict[str, Any])
 GROUP = "bid-writers"
 
 
@@ -38,32 +37,6 @@ def bid_log_key(prefix: str) -> str:
 
 def _text(value: Any) -> str:
     return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _acceptance(payload: str | bytes) -> tuple[Acceptance, tuple[int, ...]]:
-    raw = _decode.decode(payload)
-    lot_id, seller, start, inc, opens, cap, ext, ext_ms, max_krw = raw["f"]
-    price, count, leader, leader_max, seq, closes = raw["s"]
-    state = GateLot(
-        lot_id=lot_id,
-        seller_id=seller,
-        start_price=start,
-        increment=inc,
-        opens_ms=opens,
-        closes_ms=closes,
-        hard_cap_ms=cap,
-        extended_bidding=bool(ext),
-        extension_ms=ext_ms,
-        max_krw=max_krw,
-        price=price,
-        count=count,
-        leader=leader,
-        leader_max=leader_max,
-        seq=seq,
-    )
-    placed = tuple(PlacedBid(p[0], p[1], p[2], p[3], bool(p[4])) for p in raw["p"])
-    aliases = tuple(p[5] for p in raw["p"])
-    return Acceptance(Outcome(raw["o"]), placed, state, bool(raw["x"])), aliases
 
 
 def _refusal(code: str, value: Any) -> DomainError:
@@ -191,7 +164,7 @@ class RedisBidGate:
         )
         kind = _text(answer[0])
         if kind in ("ok", "replay"):
-            return _acceptance(answer[1])[0]
+            return decode_placement(answer[1])[0]
         if kind == "missing":
             raise GateMiss(lot_id)
         raise _refusal(_text(answer[1]), answer[2] if len(answer) > 2 else None)
@@ -221,16 +194,14 @@ class RedisBidLog:
             if not fields:  # deleted while pending
                 continue
             f = {_text(k): v for k, v in fields.items()}
-            acceptance, aliases = _acceptance(f["j"])
             out.append(
-                LogEntry(
-                    entry_id=_text(entry_id),
-                    lot_id=int(_text(f["lot"])),
-                    bidder=int(_text(f["b"])),
-                    max_amount=int(_text(f["m"])),
-                    placed_at_ms=int(_text(f["t"])),
-                    acceptance=acceptance,
-                    aliases=aliases,
+                log_entry(
+                    _text(entry_id),
+                    int(_text(f["lot"])),
+                    int(_text(f["b"])),
+                    int(_text(f["m"])),
+                    int(_text(f["t"])),
+                    f["j"],
                 )
             )
         return out

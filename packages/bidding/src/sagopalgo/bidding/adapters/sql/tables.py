@@ -1,13 +1,26 @@
-"""Bidding's own tables: every visible bid once (by its id), and each lot's last logged gate state."""
+"""Bidding's own tables: every visible bid once (by its id), and each lot's last logged gate state.
+
+The ``bidding_gate_*`` tables hold the row-lock gate (``adapters.sql.gate``, the benchmark's
+baseline): a lot's live state, its bidders' aliases, idempotency records, and the bid log as an
+outbox. The Redis and in-process gates leave them empty.
+"""
 
 from __future__ import annotations
 
-from advanced_alchemy.types import DateTimeUTC
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table
+from advanced_alchemy.types import BigIntIdentity, DateTimeUTC
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
 
 from sagopalgo.platform.sql import new_metadata
 
-__all__ = ["bids", "lot_states", "metadata"]
+__all__ = [
+    "bids",
+    "gate_aliases",
+    "gate_idempotency",
+    "gate_log",
+    "gate_lots",
+    "lot_states",
+    "metadata",
+]
 
 metadata = new_metadata()
 
@@ -36,4 +49,60 @@ lot_states = Table(
     Column("leader_id", BigInteger, nullable=False),
     Column("leader_max", BigInteger, nullable=False),
     Column("closes_at", DateTimeUTC(timezone=True), nullable=False),
+)
+
+# ---------------------------------------------------------------- the row-lock gate
+gate_lots = Table(
+    "bidding_gate_lots",
+    metadata,
+    Column("lot_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("seller_id", BigInteger, nullable=False),
+    Column("start_price", BigInteger, nullable=False),
+    Column("bid_increment", BigInteger, nullable=False),
+    Column("opens_ms", BigInteger, nullable=False),
+    Column("closes_ms", BigInteger, nullable=False),
+    Column("hard_cap_ms", BigInteger, nullable=False),
+    Column("extended_bidding", Boolean, nullable=False),
+    Column("extension_ms", BigInteger, nullable=False),
+    Column("max_krw", BigInteger, nullable=False),
+    Column("frozen", Boolean, nullable=False),
+    Column("price", BigInteger, nullable=False),
+    Column("bid_count", Integer, nullable=False),
+    Column("leader_id", BigInteger, nullable=False),
+    Column("leader_max", BigInteger, nullable=False),
+    Column("seq", Integer, nullable=False),
+)
+
+gate_aliases = Table(
+    "bidding_gate_aliases",
+    metadata,
+    Column("lot_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("bidder_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("alias", Integer, nullable=False),
+)
+
+gate_idempotency = Table(
+    "bidding_gate_idempotency",
+    metadata,
+    Column("lot_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("bidder_id", BigInteger, primary_key=True, autoincrement=False),
+    Column("idempotency_key", String(64), primary_key=True),
+    Column("fingerprint", String(255), nullable=False),
+    # The first acceptance, in the placement codec's format (adapters/codec.py).
+    Column("payload", Text, nullable=False),
+    Column("expires_at_ms", BigInteger, nullable=False),
+)
+
+gate_log = Table(
+    "bidding_gate_log",
+    metadata,
+    Column("id", BigIntIdentity, primary_key=True, autoincrement=True),
+    Column("lot_id", BigInteger, nullable=False),
+    Column("bidder_id", BigInteger, nullable=False),
+    Column("max_amount", BigInteger, nullable=False),
+    Column("placed_at_ms", BigInteger, nullable=False),
+    Column("payload", Text, nullable=False),
+    # The bid-log writer that claimed the entry (NULL until one reads it), and when.
+    Column("consumer", String(200), nullable=True),
+    Column("claimed_at_ms", BigInteger, nullable=True),
 )
