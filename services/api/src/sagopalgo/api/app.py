@@ -28,7 +28,7 @@ from sagopalgo.api.composition import (
     event_log,
 )
 from sagopalgo.api.db import upgrade
-from sagopalgo.bidding.adapters.http.controllers import BidsController
+from sagopalgo.bidding.adapters.http.controllers import BidsController, BidWriterController
 from sagopalgo.catalog.adapters.http.controllers import (
     CategoriesController,
     LotsController,
@@ -138,9 +138,11 @@ def create_app(
             yield
         finally:
             stop.set()
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
+            done, _ = await asyncio.wait({writer}, timeout=5)  # let the round under way commit
+            if not done:
+                writer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await writer
             if redis is not None:
                 await redis.aclose()
             await engine.dispose()
@@ -151,6 +153,7 @@ def create_app(
         UploadsController,
         LotsController,
         BidsController,
+        BidWriterController,
         *health_handlers,
     ]
     if not settings.s3_bucket:  # the embedded image store receives and serves the files itself

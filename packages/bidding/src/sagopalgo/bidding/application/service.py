@@ -9,6 +9,7 @@ its transaction committed).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections import deque
@@ -259,12 +260,21 @@ class BiddingService:
             except Exception:  # the catalog's copy catches up with the next bid
                 _log.warning("could not copy a bid to the catalog", exc_info=True)
 
-    async def run_writer(self, consumer: str, stop: asyncio.Event, *, stale_ms: int = 30_000) -> None:
+    async def run_writer(
+        self, consumer: str, stop: asyncio.Event, *, stale_ms: int = 30_000, block_ms: int = 250
+    ) -> None:
+        """Write rounds until ``stop`` is set; the round under way finishes first.
+
+        Set ``stop`` and await the task rather than cancelling it: a round cancelled inside its
+        database transaction would strand a pooled connection. Reads block at most ``block_ms``,
+        which bounds how long a shutdown waits.
+        """
         while not stop.is_set():
             try:
-                await self.write_log(consumer, stale_ms=stale_ms)
+                await self.write_log(consumer, stale_ms=stale_ms, block_ms=block_ms)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database or Redis blip: entries stay pending and are retried
                 _log.warning("bid-log writer round failed; retrying", exc_info=True)
-                await asyncio.sleep(1)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 1)

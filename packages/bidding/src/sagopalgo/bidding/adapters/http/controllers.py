@@ -19,7 +19,7 @@ from sagopalgo.kernel.paging import PageRequest
 from sagopalgo.platform.http.params import Id, IdempotencyKey, PageNo, PageSize
 from sagopalgo.platform.http.problems import problem_responses
 
-__all__ = ["BidsController", "provide_bidding"]
+__all__ = ["BidWriterController", "BidsController", "provide_bidding"]
 
 _AUTH: list[dict[str, list[str]]] = [{"BearerToken": []}]
 
@@ -144,3 +144,24 @@ class BidsController(Controller):
         found = await bidding.my_bids(request.user, PageRequest(page, size))
         items = [MyBidOut(b.lot_id, b.amount, b.placed_at.astimezone(SEOUL), b.leading) for b in found.items]
         return MyBidPageOut(items, found.page, found.size, found.total)
+
+
+class BidWriterOut(msgspec.Struct, rename="camel"):
+    written: int
+    """Bid-log entries this process has committed since it started."""
+    lag_p50_ms: int | None
+    lag_p99_ms: int | None
+    """Accepted by the gate → committed to the database, over the last 100,000 entries."""
+
+
+class BidWriterController(Controller):
+    """The bid-log writer's lag: what a total loss of Redis could cost (README, Operations)."""
+
+    path = "/health/bid-writer"
+    tags = ["operations"]
+    dependencies = {"bidding": Provide(provide_bidding)}
+
+    @get("/", exclude_from_auth=True, summary="This process's bid-log writer: entries written and lag")
+    async def bid_writer(self, bidding: NamedDependency[BiddingService]) -> BidWriterOut:
+        stats = bidding.writer_stats
+        return BidWriterOut(stats.written, stats.percentile(50), stats.percentile(99))
