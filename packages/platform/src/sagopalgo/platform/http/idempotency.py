@@ -43,14 +43,12 @@ class IdempotencyMiddleware(ASGIMiddleware):
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         handler = scope.get("route_handler")
+        if handler is None or not handler.opt.get("idempotent"):  # most routes: one dict lookup
+            await next_app(scope, receive, send)
+            return
         raw_key = _header(scope, HEADER)
         user = scope.get("user")
-        if (
-            raw_key is None
-            or handler is None
-            or not handler.opt.get("idempotent")
-            or not isinstance(user, Principal)
-        ):
+        if raw_key is None or not isinstance(user, Principal):
             await next_app(scope, receive, send)
             return
         key = raw_key.decode("latin-1")
