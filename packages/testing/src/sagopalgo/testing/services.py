@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import socket
 from urllib.parse import urlsplit
@@ -51,11 +52,14 @@ async def _mariadb_exec(server_url: str, *statements: str) -> None:
         password=parts.password or "",
         autocommit=True,
     )
+    quiet = logging.getLogger("asyncmy")  # it logs the server's notes, e.g. DROP ... IF EXISTS
+    level, quiet.level = quiet.level, logging.ERROR
     try:
         async with conn.cursor() as cursor:
             for statement in statements:
                 await cursor.execute(statement)
     finally:
+        quiet.setLevel(level)
         conn.close()
 
 
