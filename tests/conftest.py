@@ -78,7 +78,15 @@ def api_factory(deployment: dict[str, Any], clock: ManualClock) -> ApiFactory:
     @asynccontextmanager
     async def make(**overrides: Any) -> AsyncIterator[AsyncTestClient[Any]]:
         settings: Settings = load_settings(
-            {}, **{"jwt_secret": JWT_SECRET, "auth_rate_limit_per_minute": 10_000, **deployment, **overrides}
+            {},
+            **{
+                "jwt_secret": JWT_SECRET,
+                "auth_rate_limit_per_minute": 10_000,
+                # Tests move lots through the day themselves; the schedule's own tests turn it on.
+                "schedule": "off",
+                **deployment,
+                **overrides,
+            },
         )
         async with AsyncTestClient(app=create_app(settings, clock=clock)) as client:
             yield client

@@ -3,28 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
+from sagopalgo.bidding.contract import DayRun
+from sagopalgo.bidding.domain.award import Award
 from sagopalgo.bidding.domain.gate import Acceptance, BidRequest, GateLot
 from sagopalgo.kernel.paging import Page, PageRequest
 from sagopalgo.kernel.uow import UnitOfWork
 
 __all__ = [
+    "AwardRepository",
     "BidGate",
     "BidHistoryItem",
     "BidLog",
     "BidRepository",
     "BiddingUnitOfWork",
+    "DayLots",
+    "DayRunJournal",
     "EventPublisher",
     "GateMiss",
     "Idempotency",
     "LogEntry",
     "LotFacts",
     "LotFactsSource",
+    "LotTitles",
     "MyBid",
     "SyncEventSink",
+    "TransitionLock",
 ]
 
 
@@ -116,9 +124,70 @@ class BidRepository(Protocol):
     async def mine(self, bidder: int, page: PageRequest) -> Page[MyBid]: ...
 
 
+class AwardRepository(Protocol):
+    async def add(self, award: Award) -> bool:
+        """Store the award unless the lot has one (a repeated close); ``False`` then."""
+        ...
+
+    async def get(self, award_id: int) -> Award | None: ...
+
+    async def of_lot(self, lot_id: int) -> Award | None: ...
+
+    async def of_winner(self, winner_id: int, page: PageRequest) -> Page[Award]: ...
+
+    async def save(self, award: Award) -> None: ...
+
+    async def due_to_expire(self, now: datetime, limit: int) -> list[Award]:
+        """Awards still ``PAYMENT_DUE`` whose deadline has passed."""
+        ...
+
+
+class DayRunJournal(Protocol):
+    async def add(self, run: DayRun) -> None: ...
+
+    async def recent(self, limit: int) -> list[DayRun]: ...
+
+
 class BiddingUnitOfWork(UnitOfWork, Protocol):
     @property
     def bids(self) -> BidRepository: ...
+
+    @property
+    def awards(self) -> AwardRepository: ...
+
+    @property
+    def runs(self) -> DayRunJournal: ...
+
+
+class DayLots(Protocol):
+    """The catalog's side of the day's schedule: which lots are due, and their status moves.
+
+    Each move is idempotent: it returns ``False`` when the lot was not in the status it moves from.
+    """
+
+    async def due_to_open(self, now: datetime, through_day: date) -> list[int]: ...
+
+    async def due_to_close(self, now: datetime, through_day: date) -> list[int]: ...
+
+    async def open(self, lot_id: int) -> bool: ...
+
+    async def close(self, lot_id: int, final: GateLot) -> bool: ...
+
+    async def lapse(self, lot_id: int) -> bool:
+        """SOLD → UNSOLD: the award expired unpaid; the seller may relist."""
+        ...
+
+    async def paid(self, lot_id: int) -> bool: ...
+
+
+class LotTitles(Protocol):
+    async def titles(self, lot_ids: Sequence[int]) -> dict[int, str]: ...
+
+
+class TransitionLock(Protocol):
+    def hold(self, name: str) -> AbstractAsyncContextManager[None]:
+        """Held by one runner at a time across every process; waits for it, bounded."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

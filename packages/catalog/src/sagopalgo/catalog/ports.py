@@ -82,6 +82,16 @@ class LotRepository(Protocol):
 
     async def find(self, query: LotQuery, page: PageRequest) -> Page[LotView]: ...
 
+    async def titles(self, lot_ids: Collection[int]) -> dict[int, str]: ...
+
+    async def due(self, status: LotStatus, *, through_day: date, by: datetime, limit: int) -> list[int]:
+        """Ids of lots in ``status`` due to move, oldest day first.
+
+        ``SCHEDULED`` lots whose opening, or ``OPEN`` lots whose closing, is at or before ``by``, of
+        days up to ``through_day``.
+        """
+        ...
+
 
 class UploadRepository(Protocol):
     async def add(self, upload: ImageUpload) -> None: ...

@@ -95,6 +95,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """A bid-log entry read by a writer that then stayed silent this long is taken over by another."""
     lot_cache_ttl_seconds: Annotated[int, msgspec.Meta(ge=0, le=60)] = 5
     """How stale a lot's detail may be (0 turns the read cache off)."""
+    payment_deadline_hours: Annotated[int, msgspec.Meta(ge=1, le=30 * 24)] = 72
+    """How long a winner has to pay after the close; then the award expires and the lot may be relisted."""
+    schedule: Literal["inprocess", "off"] = "inprocess"
+    """``inprocess``: each API process runs the day's transitions when due (under a shared lock) and
+    catches up at start. ``off``: something else runs them (EventBridge Scheduler → Lambda in AWS)."""
+    schedule_tick_seconds: Annotated[float, msgspec.Meta(ge=0.05, le=300)] = 15.0
+    """How often the in-process schedule looks for due transitions (a close is at most this late)."""
 
     def __post_init__(self) -> None:
         if not self.auction_opens < self.auction_closes <= self.auction_hard_cap:

@@ -18,17 +18,16 @@ from sqlalchemy import text
 from sagopalgo.accounts.adapters.http.auth import build_jwt_auth
 from sagopalgo.accounts.adapters.http.controllers import AccountsController
 from sagopalgo.api.composition import (
-    GatePrices,
     LocalBus,
+    Market,
     bid_gate,
     build_accounts,
-    build_bidding,
-    build_catalog,
-    build_image_store,
-    event_log,
+    open_market,
 )
 from sagopalgo.api.db import upgrade
 from sagopalgo.bidding.adapters.http.controllers import BidsController, BidWriterController
+from sagopalgo.bidding.adapters.http.days import AuctionDaysController, AwardsController
+from sagopalgo.bidding.application.auction_day import DaySchedule
 from sagopalgo.catalog.adapters.http.controllers import (
     CategoriesController,
     LotsController,
@@ -44,9 +43,7 @@ from sagopalgo.platform.idempotency import (
     RedisIdempotencyStore,
 )
 from sagopalgo.platform.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
-from sagopalgo.platform.redis import create_redis
 from sagopalgo.platform.settings import Settings, load_settings
-from sagopalgo.platform.sql import create_engine, session_factory
 
 __all__ = ["create_app"]
 
@@ -73,21 +70,9 @@ def create_app(
     jwt_auth = build_jwt_auth(jwt_secret, exclude=["/schema", "/health", "/media"])
 
     @asynccontextmanager
-    async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        if settings.auto_migrate:
-            await asyncio.to_thread(upgrade, settings.database_url)
-        engine = create_engine(
-            settings.database_url,
-            pool_size=settings.database_pool_size,
-            timeout=settings.database_timeout_seconds,
-        )
-        redis = (
-            create_redis(settings.redis_url, timeout=settings.redis_timeout_seconds)
-            if settings.redis_url
-            else None
-        )
-        sessions = session_factory(engine)
-        images = build_image_store(settings)
+    async def _serving(app: Litestar, market: Market, clock: Clock) -> AsyncIterator[None]:
+        """Publish the market on the app's state and run its background work while serving."""
+        engine, redis, bidding = market.engine, market.redis, market.bidding
         rate_limiter: RateLimiter = (
             RedisRateLimiter(redis, clock, prefix=settings.redis_prefix)
             if redis
@@ -101,7 +86,6 @@ def create_app(
         checks: dict[str, ReadinessCheck] = {"database": database_ready}
         if redis is not None:
             checks["redis"] = redis_check(redis)
-
         idempotency: IdempotencyStore = (
             RedisIdempotencyStore(redis, prefix=settings.redis_prefix) if redis else MemoryIdempotencyStore()
         )
@@ -111,24 +95,26 @@ def create_app(
             rate_limiter=rate_limiter,
             idempotency=idempotency,
             readiness_checks=checks,
-            accounts=build_accounts(sessions, settings, clock),
-            image_store=images,
+            accounts=build_accounts(market.sessions, settings, clock),
+            image_store=market.images,
+            catalog=market.catalog,
+            bidding=bidding,
+            events=market.events,
+            auction_days=market.days,
+            awards=market.awards,
         )
-        prices = GatePrices()
-        local = bus or LocalBus()
-        events = event_log(redis, settings, local)
-        catalog = build_catalog(
-            sessions, settings, clock, images=images, redis=redis, prices=prices, events=events
-        )
-        bidding, events = build_bidding(
-            sessions, settings, clock, catalog=catalog, redis=redis, bus=local, engine=engine
-        )
-        prices.bidding = bidding
-        app.state.update(catalog=catalog, bidding=bidding, events=events)
         stop = asyncio.Event()
         consumer = settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         writer = asyncio.create_task(
             bidding.run_writer(consumer, stop, stale_ms=settings.bid_writer_claim_ms), name="bid-log-writer"
+        )
+        schedule = (
+            asyncio.create_task(
+                DaySchedule(market.days, tick_s=settings.schedule_tick_seconds).run(stop),
+                name="auction-day-schedule",
+            )
+            if settings.schedule == "inprocess"
+            else None
         )
         _log.info(
             "api started",
@@ -138,14 +124,19 @@ def create_app(
             yield
         finally:
             stop.set()
-            done, _ = await asyncio.wait({writer}, timeout=5)  # let the round under way commit
-            if not done:
-                writer.cancel()
+            background = {writer} | ({schedule} if schedule else set())
+            _, late = await asyncio.wait(background, timeout=5)  # let the work under way commit
+            for task in late:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await writer
-            if redis is not None:
-                await redis.aclose()
-            await engine.dispose()
+                    await task
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        if settings.auto_migrate:
+            await asyncio.to_thread(upgrade, settings.database_url)
+        async with open_market(settings, clock, bus=bus) as market, _serving(app, market, clock):
+            yield
 
     handlers: list[Any] = [
         AccountsController,
@@ -154,6 +145,8 @@ def create_app(
         LotsController,
         BidsController,
         BidWriterController,
+        AuctionDaysController,
+        AwardsController,
         *health_handlers,
     ]
     if not settings.s3_bucket:  # the embedded image store receives and serves the files itself

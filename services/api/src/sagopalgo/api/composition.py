@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -16,12 +17,16 @@ from sagopalgo.accounts.adapters.passwords import Argon2PasswordHasher
 from sagopalgo.accounts.adapters.sql.repository import SqlAccountsUnitOfWork
 from sagopalgo.accounts.adapters.tokens import JwtAccessTokenIssuer
 from sagopalgo.accounts.application.service import AccountsService
+from sagopalgo.bidding.adapters.locks import RedisTransitionLock, SqlTransitionLock
 from sagopalgo.bidding.adapters.memory import MemoryBidGate, MemoryBidLog
 from sagopalgo.bidding.adapters.redis import RedisBidGate, RedisBidLog
 from sagopalgo.bidding.adapters.sql.gate import SqlBidGate, SqlBidLog
 from sagopalgo.bidding.adapters.sql.repository import SqlBiddingUnitOfWork
+from sagopalgo.bidding.application.auction_day import AuctionDayService
+from sagopalgo.bidding.application.awards import AwardsService
 from sagopalgo.bidding.application.service import BiddingService
-from sagopalgo.bidding.ports import BidGate, BidLog, LogEntry, LotFacts
+from sagopalgo.bidding.domain.gate import GateLot
+from sagopalgo.bidding.ports import BidGate, BidLog, LogEntry, LotFacts, TransitionLock
 from sagopalgo.catalog.adapters.cache import MemoryLotCache, RedisLotCache
 from sagopalgo.catalog.adapters.images.local import LocalImageStore
 from sagopalgo.catalog.adapters.images.s3 import S3ImageStore, s3_client
@@ -31,22 +36,28 @@ from sagopalgo.catalog.contract import LotStatus, LotView
 from sagopalgo.catalog.domain.schedule import AuctionWindow
 from sagopalgo.catalog.ports import ImageStore, LotCache, PriceFeed
 from sagopalgo.kernel.clock import Clock
+from sagopalgo.platform.redis import create_redis
 from sagopalgo.platform.settings import Settings, SettingsError
+from sagopalgo.platform.sql import create_engine, session_factory
 from sagopalgo.realtime.adapters.memory import MemoryLotEventLog
 from sagopalgo.realtime.adapters.redis import RedisLotEventLog
 from sagopalgo.realtime.ports import LotEventLog
 
 __all__ = [
     "LOCAL_UPLOAD_PATH",
+    "CatalogDayLots",
     "GatePrices",
     "LocalBus",
+    "Market",
     "auction_window",
     "bid_gate",
     "build_accounts",
+    "build_auction_days",
     "build_bidding",
     "build_catalog",
     "build_image_store",
     "event_log",
+    "open_market",
 ]
 
 LOCAL_UPLOAD_PATH = "/api/v1/uploads/local"
@@ -255,3 +266,128 @@ def build_bidding(
         on_recorded=copy_to_catalog,
     )
     return service, events
+
+
+class CatalogDayLots:
+    """The catalog's side of the auction day, for bidding's day service."""
+
+    def __init__(self, catalog: CatalogService) -> None:
+        self._catalog = catalog
+
+    async def due_to_open(self, now: datetime, through_day: date) -> list[int]:
+        return await self._catalog.lots_due(LotStatus.SCHEDULED, by=now, through_day=through_day)
+
+    async def due_to_close(self, now: datetime, through_day: date) -> list[int]:
+        return await self._catalog.lots_due(LotStatus.OPEN, by=now, through_day=through_day)
+
+    async def open(self, lot_id: int) -> bool:
+        return await self._catalog.open_lot(lot_id) is not None
+
+    async def close(self, lot_id: int, final: GateLot) -> bool:
+        closed = await self._catalog.close_lot(
+            lot_id,
+            has_winner=final.count > 0,
+            price=final.price if final.count else None,
+            bid_count=final.count,
+            closes_at=datetime.fromtimestamp(final.closes_ms / 1000, UTC),
+        )
+        return closed is not None
+
+    async def lapse(self, lot_id: int) -> bool:
+        return await self._catalog.lapse_lot(lot_id) is not None
+
+    async def paid(self, lot_id: int) -> bool:
+        return await self._catalog.mark_lot_paid(lot_id) is not None
+
+    async def titles(self, lot_ids: Sequence[int]) -> dict[int, str]:
+        return await self._catalog.titles(list(lot_ids))
+
+
+def build_auction_days(
+    sessions: async_sessionmaker[Any],
+    settings: Settings,
+    clock: Clock,
+    *,
+    catalog: CatalogService,
+    bidding: BiddingService,
+    engine: AsyncEngine,
+    redis: Any = None,
+) -> tuple[AuctionDayService, AwardsService]:
+    """The day's transitions (locked on Redis when there is one, else on the database) and awards."""
+    lots = CatalogDayLots(catalog)
+    lock: TransitionLock = (
+        RedisTransitionLock(redis, prefix=settings.redis_prefix)
+        if redis is not None
+        else SqlTransitionLock(engine)
+    )
+
+    def uow() -> SqlBiddingUnitOfWork:
+        return SqlBiddingUnitOfWork(sessions)
+
+    days = AuctionDayService(
+        bidding=bidding,
+        lots=lots,
+        uow=uow,
+        lock=lock,
+        clock=clock,
+        pay_within=timedelta(hours=settings.payment_deadline_hours),
+    )
+    return days, AwardsService(uow=uow, lots=lots, titles=lots, clock=clock)
+
+
+@dataclass
+class Market:
+    """Every long-lived part of the marketplace one process needs, built from settings."""
+
+    settings: Settings
+    engine: AsyncEngine
+    redis: Any
+    sessions: async_sessionmaker[Any]
+    images: ImageStore
+    catalog: CatalogService
+    bidding: BiddingService
+    events: LotEventLog
+    days: AuctionDayService
+    awards: AwardsService
+
+
+@asynccontextmanager
+async def open_market(
+    settings: Settings, clock: Clock, *, bus: LocalBus | None = None
+) -> AsyncIterator[Market]:
+    """Connect to the stores and compose the contexts; close the connections on the way out.
+
+    The API's lifespan and the scheduler's Lambda handler both start here, so a transition run by
+    either is the same code with the same parts.
+    """
+    engine = create_engine(
+        settings.database_url,
+        pool_size=settings.database_pool_size,
+        timeout=settings.database_timeout_seconds,
+    )
+    redis = (
+        create_redis(settings.redis_url, timeout=settings.redis_timeout_seconds)
+        if settings.redis_url
+        else None
+    )
+    try:
+        sessions = session_factory(engine)
+        images = build_image_store(settings)
+        prices = GatePrices()
+        local = bus or LocalBus()
+        events = event_log(redis, settings, local)
+        catalog = build_catalog(
+            sessions, settings, clock, images=images, redis=redis, prices=prices, events=events
+        )
+        bidding, events = build_bidding(
+            sessions, settings, clock, catalog=catalog, redis=redis, bus=local, engine=engine
+        )
+        prices.bidding = bidding
+        days, awards = build_auction_days(
+            sessions, settings, clock, catalog=catalog, bidding=bidding, engine=engine, redis=redis
+        )
+        yield Market(settings, engine, redis, sessions, images, catalog, bidding, events, days, awards)
+    finally:
+        if redis is not None:
+            await redis.aclose()
+        await engine.dispose()

@@ -179,6 +179,16 @@ class BiddingService:
     async def freeze(self, lot_id: int) -> GateLot | None:
         return await self._gate.freeze(lot_id)
 
+    async def gate_state(self, lot_id: int) -> GateLot:
+        """The gate's state of an open lot, rebuilt from the database first if the gate lost it."""
+        state = await self._gate.state(lot_id)
+        if state is None:
+            await self.prime(lot_id)
+            state = await self._gate.state(lot_id)
+        if state is None:
+            raise RuntimeError(f"the bid gate did not keep lot {lot_id} after priming it")
+        return state
+
     # ------------------------------------------------------------------ reading
     async def live_price(self, lot_id: int) -> LivePrice | None:
         """The gate's view of a lot, or ``None`` when the gate does not hold it (not open)."""

@@ -340,14 +340,52 @@ class CatalogService:
             return await uow.lots.find(query, page)
 
     # ------------------------------------------------------------------ transitions other contexts drive
-    async def open_lot(self, lot_id: int) -> LotView:
-        return await self._transition(lot_id, Lot.open)
+    async def lots_due(
+        self, status: LotStatus, *, by: datetime, through_day: date | None = None, limit: int = 500
+    ) -> list[int]:
+        """Lots the day's schedule must move now.
 
-    async def close_lot(self, lot_id: int, *, has_winner: bool) -> LotView:
-        return await self._transition(lot_id, lambda lot: lot.close(has_winner=has_winner))
+        ``SCHEDULED`` ones whose opening has come (of any past day too, so a missed 09:00 is caught
+        up) or ``OPEN`` ones whose close has come.
+        """
+        if status not in (LotStatus.SCHEDULED, LotStatus.OPEN):
+            raise ValueError(f"no transition is due from {status}")
+        async with self._uow() as uow:
+            day = min(through_day or self.window.seoul_day(by), self.window.seoul_day(by))
+            return await uow.lots.due(status, through_day=day, by=by, limit=limit)
 
-    async def mark_lot_paid(self, lot_id: int) -> LotView:
-        return await self._transition(lot_id, Lot.mark_paid)
+    async def open_lot(self, lot_id: int) -> LotView | None:
+        """SCHEDULED → OPEN; ``None`` when the lot is not scheduled (opened already: idempotent)."""
+        return await self._transition(lot_id, Lot.open, only_from=LotStatus.SCHEDULED)
+
+    async def close_lot(
+        self,
+        lot_id: int,
+        *,
+        has_winner: bool,
+        price: int | None = None,
+        bid_count: int = 0,
+        closes_at: datetime | None = None,
+    ) -> LotView | None:
+        """OPEN → SOLD/UNSOLD with the gate's final price; ``None`` when the lot is not open."""
+
+        def close(lot: Lot) -> None:
+            if price is not None:
+                lot.record_bid(price=price, bid_count=bid_count, closes_at=closes_at)
+            lot.close(has_winner=has_winner)
+
+        return await self._transition(lot_id, close, only_from=LotStatus.OPEN)
+
+    async def mark_lot_paid(self, lot_id: int) -> LotView | None:
+        return await self._transition(lot_id, Lot.mark_paid, only_from=LotStatus.SOLD)
+
+    async def lapse_lot(self, lot_id: int) -> LotView | None:
+        """SOLD → UNSOLD: the winner did not pay in time, so the seller may relist."""
+        return await self._transition(lot_id, Lot.lapse, only_from=LotStatus.SOLD)
+
+    async def titles(self, lot_ids: list[int]) -> dict[int, str]:
+        async with self._uow() as uow:
+            return await uow.lots.titles(lot_ids)
 
     async def record_bid(
         self, lot_id: int, *, price: int, bid_count: int, closes_at: datetime | None = None
@@ -363,11 +401,15 @@ class CatalogService:
             await uow.commit()
         await self._cache.invalidate(lot_id)
 
-    async def _transition(self, lot_id: int, step: Callable[[Lot], None]) -> LotView:
+    async def _transition(
+        self, lot_id: int, step: Callable[[Lot], None], *, only_from: LotStatus
+    ) -> LotView | None:
         async with self._uow() as uow:
             lot = await uow.lots.get(lot_id)
             if lot is None:
                 raise NotFound("No such lot.")
+            if lot.status is not only_from:
+                return None
             step(lot)
             await uow.lots.save(lot)
             await uow.commit()

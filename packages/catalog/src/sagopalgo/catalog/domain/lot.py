@@ -205,6 +205,11 @@ class Lot:
         self._require(LotStatus.SOLD, action="mark as paid")
         self.status = LotStatus.PAID
 
+    def lapse(self) -> None:
+        """The winner let the payment deadline pass: the lot is unsold after all."""
+        self._require(LotStatus.SOLD, action="lapse")
+        self.status = LotStatus.UNSOLD
+
     def relist(self, day: date, *, now: datetime, window: AuctionWindow) -> None:
         self._require(LotStatus.UNSOLD, action="relist")
         self.auction_day = window.check_listable(day, now)

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import and_, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from sagopalgo.bidding.adapters.sql.awards import SqlAwardRepository, SqlDayRunJournal
 from sagopalgo.bidding.adapters.sql.tables import bids, lot_states
 from sagopalgo.bidding.domain.gate import GateLot
 from sagopalgo.bidding.ports import BidHistoryItem, LogEntry, MyBid
@@ -142,6 +143,10 @@ class SqlBidRepository:
 
 class SqlBiddingUnitOfWork(SqlUnitOfWork):
     bids: SqlBidRepository
+    awards: SqlAwardRepository
+    runs: SqlDayRunJournal
 
     def _bind(self, session: AsyncSession) -> None:
         self.bids = SqlBidRepository(session)
+        self.awards = SqlAwardRepository(session)
+        self.runs = SqlDayRunJournal(session)

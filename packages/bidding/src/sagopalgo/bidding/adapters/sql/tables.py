@@ -8,16 +8,19 @@ outbox. The Redis and in-process gates leave them empty.
 from __future__ import annotations
 
 from advanced_alchemy.types import BigIntIdentity, DateTimeUTC
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, String, Table, Text
 
 from sagopalgo.platform.sql import new_metadata
 
 __all__ = [
+    "awards",
     "bids",
+    "day_runs",
     "gate_aliases",
     "gate_idempotency",
     "gate_log",
     "gate_lots",
+    "locks",
     "lot_states",
     "metadata",
 ]
@@ -105,4 +108,42 @@ gate_log = Table(
     # The bid-log writer that claimed the entry (NULL until one reads it), and when.
     Column("consumer", String(200), nullable=True),
     Column("claimed_at_ms", BigInteger, nullable=True),
+)
+
+awards = Table(
+    "bidding_awards",
+    metadata,
+    Column("id", BigIntIdentity, primary_key=True, autoincrement=True),
+    Column("lot_id", BigInteger, nullable=False, unique=True),  # one award per lot, however often close runs
+    Column("winner_id", BigInteger, nullable=False),
+    Column("seller_id", BigInteger, nullable=False),
+    Column("amount", BigInteger, nullable=False),
+    Column("closed_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("pay_by", DateTimeUTC(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("paid_at", DateTimeUTC(timezone=True), nullable=True),
+    Index("ix_bidding_awards_winner", "winner_id", "closed_at"),
+    Index("ix_bidding_awards_status_pay_by", "status", "pay_by"),
+)
+
+day_runs = Table(
+    "bidding_day_runs",
+    metadata,
+    Column("id", BigIntIdentity, primary_key=True, autoincrement=True),
+    Column("day", Date, nullable=False),
+    Column("transition", String(16), nullable=False),
+    Column("trigger", String(64), nullable=False),
+    Column("started_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("finished_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("changed", Integer, nullable=False),
+    Index("ix_bidding_day_runs_started", "started_at"),
+)
+
+locks = Table(
+    "bidding_locks",
+    metadata,
+    # A lease: the holder owns ``name`` until ``expires_at_ms`` (wall clock), then anyone may take it.
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at_ms", BigInteger, nullable=False),
 )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, update
@@ -155,6 +155,22 @@ class SqlLotRepository:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LotStateConflict("The lot changed while this request ran; reload it and try again.")
         lot.version += 1
+
+    async def titles(self, lot_ids: Collection[int]) -> dict[int, str]:
+        if not lot_ids:
+            return {}
+        rows = await self._s.execute(select(lots.c.id, lots.c.title).where(lots.c.id.in_(list(lot_ids))))
+        return {int(lot_id): str(title) for lot_id, title in rows}
+
+    async def due(self, status: LotStatus, *, through_day: date, by: datetime, limit: int) -> list[int]:
+        moment = lots.c.opens_at if status is LotStatus.SCHEDULED else lots.c.closes_at
+        rows = await self._s.execute(
+            select(lots.c.id)
+            .where(lots.c.auction_day <= through_day, lots.c.status == status.value, moment <= by)
+            .order_by(lots.c.auction_day, lots.c.id)
+            .limit(limit)
+        )
+        return [int(lot_id) for (lot_id,) in rows]
 
     async def _keys(self, lot_ids: list[int]) -> dict[int, tuple[str, ...]]:
         if not lot_ids:

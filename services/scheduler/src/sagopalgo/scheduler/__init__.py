@@ -1,0 +1,1 @@
+"""The auction day's Lambda handler (EventBridge Scheduler → Lambda → the day's use cases)."""

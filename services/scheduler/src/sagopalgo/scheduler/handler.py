@@ -1,0 +1,60 @@
+"""AWS Lambda entry point for the auction day's transitions.
+
+EventBridge Scheduler (timezone Asia/Seoul) invokes it with the transition to run, and it runs the
+same idempotent use cases as the in-process schedule and the admin endpoints, under the same lock.
+
+The schedules (infra/) send ``{"transition": "open"}`` at 09:00, ``{"transition": "close"}`` every
+minute from 18:00 to the hard cap (lots in extended bidding close on a later run), and
+``{"transition": "expire"}`` hourly; ``"day"`` (``YYYY-MM-DD``) may name a day, today in Korea
+otherwise. Configuration comes from the same ``SAGOPALGO_*`` variables as the API service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import date
+from typing import Any, Literal
+
+import msgspec
+
+from sagopalgo.api.composition import open_market
+from sagopalgo.kernel.clock import Clock, SystemClock
+from sagopalgo.platform.logs import configure_logging
+from sagopalgo.platform.settings import Settings, load_settings
+
+__all__ = ["ScheduledRun", "handler", "make_handler"]
+
+
+class ScheduledRun(msgspec.Struct, forbid_unknown_fields=False):
+    """The schedule's input: what to run, and optionally for which day."""
+
+    transition: Literal["open", "close", "expire"]
+    day: date | None = None
+
+
+async def run(event: ScheduledRun, settings: Settings, clock: Clock) -> dict[str, Any]:
+    async with open_market(settings, clock) as market:
+        days = market.days
+        if event.transition == "open":
+            done = await days.open_day(event.day, trigger="lambda")
+        elif event.transition == "close":
+            done = await days.close_day(event.day, trigger="lambda")
+        else:
+            done = await days.expire_awards(trigger="lambda")
+    return {"day": done.day.isoformat(), "transition": done.transition, "changed": done.changed}
+
+
+def make_handler(clock: Callable[[], Clock] = SystemClock) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The handler, with the clock it runs on (the system's in AWS; a test's own in the tests)."""
+
+    def handle(event: dict[str, Any], _context: Any) -> dict[str, Any]:
+        scheduled = msgspec.convert(event, ScheduledRun, strict=False)  # a bad event runs nothing
+        settings = load_settings()
+        configure_logging(settings.log_level, settings.log_format, service="sagopalgo-scheduler")
+        return asyncio.run(run(scheduled, settings, clock()))
+
+    return handle
+
+
+handler = make_handler()

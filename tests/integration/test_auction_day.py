@@ -1,0 +1,280 @@
+"""The auction day on both deployments, with the API process in UTC: open at 09:00, close at
+18:00 (or a lot's extended close), awards, idempotent and race-free runs, catch-up, and lapses.
+
+The production-like database is shared by a worker's tests, so each test uses a day of its own
+and asserts on its own lots; a run's ``changed`` may include another test's stragglers only on
+the first run, never on a repeat.
+"""
+
+import asyncio
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from sagopalgo.api.composition import open_market
+from sagopalgo.kernel.clock import SEOUL, ManualClock
+from tests.conftest import ApiFactory
+from tests.integration.helpers import (
+    PASSWORD,
+    admin_token,
+    assert_problem,
+    bearer,
+    lot_body,
+    new_category,
+    promote,
+    sign_up_and_in,
+    upload_photo,
+    user_id,
+)
+
+
+@pytest.fixture(autouse=True)
+def utc_process(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    assert time.strftime("%Z") == "UTC"
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def kst(day: date, hour: int, minute: int = 0, second: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=SEOUL).astimezone(UTC)
+
+
+class Day:
+    """A seller's lots for one day, an admin, and bidders — all on one API client."""
+
+    def __init__(self, api: AsyncTestClient[Any], clock: ManualClock, day: date) -> None:
+        self.api, self.clock, self.day = api, clock, day
+        self._tokens: dict[str, tuple[datetime, str]] = {}
+
+    async def setup(self, lots: int, **lot_overrides: Any) -> list[int]:
+        self.clock.set(kst(self.day - timedelta(days=1), 12))
+        self.admin_ident, tokens = await sign_up_and_in(self.api)
+        await promote(self.api, await user_id(self.api, tokens["accessToken"]))
+        self.admin = await self.token_of(self.admin_ident)
+        self.category = (await new_category(self.api, self.admin))["id"]
+        self.seller_ident, seller = await sign_up_and_in(self.api)
+        self.seller = seller["accessToken"]
+        ids = []
+        for _ in range(lots):
+            key = await upload_photo(self.api, self.seller)
+            body = lot_body(
+                self.category,
+                [key],
+                self.day.isoformat(),
+                startPrice=10_000,
+                bidIncrement=1_000,
+                **lot_overrides,
+            )
+            created = await self.api.post("/api/v1/lots", json=body, headers=bearer(self.seller))
+            assert created.status_code == 201, created.text
+            ids.append(created.json()["id"])
+        self.bidders = [(await sign_up_and_in(self.api))[0] for _ in range(2)]
+        return ids
+
+    async def token_of(self, ident: dict[str, str]) -> str:
+        """A token valid now: signed in again once the clock has moved on (tokens live 15 minutes)."""
+        cached = self._tokens.get(ident["email"])
+        if cached is not None and cached[0] == self.clock.now():
+            return cached[1]
+        pair = await self.api.post("/api/v1/auth/token", json={"email": ident["email"], "password": PASSWORD})
+        token = str(pair.json()["accessToken"])
+        self._tokens[ident["email"]] = (self.clock.now(), token)
+        return token
+
+    async def run(self, transition: str, token: str | None = None) -> int:
+        response = await self.api.post(
+            f"/api/v1/admin/auction-days/{self.day.isoformat()}/{transition}",
+            headers=bearer(token or self.admin),
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["day"] == self.day.isoformat()
+        return int(response.json()["changed"])
+
+    async def status(self, lot: int) -> str:
+        return str((await self.api.get(f"/api/v1/lots/{lot}")).json()["status"])
+
+    async def bid(self, lot: int, who: int, amount: int) -> Any:
+        token = await self.token_of(self.bidders[who])
+        return await self.api.post(f"/api/v1/lots/{lot}/bids", json={"amount": amount}, headers=bearer(token))
+
+
+async def _admin_at(day: Day) -> None:
+    """Admin tokens expire too: sign the admin in again at the current moment."""
+    day.admin = await day.token_of(day.admin_ident)
+
+
+async def test_the_day_opens_at_nine_and_closes_at_six(api_factory: ApiFactory, clock: ManualClock) -> None:
+    async with api_factory() as api:
+        day = Day(api, clock, date(2031, 5, 12))
+        sold, unsold = await day.setup(2)
+
+        clock.set(kst(day.day, 8, 59, 59))
+        await _admin_at(day)
+        await day.run("open")
+        assert (await day.status(sold), await day.status(unsold)) == ("SCHEDULED", "SCHEDULED")
+        assert (await day.bid(sold, 0, 10_000)).status_code == 409  # LOT_NOT_OPEN
+
+        clock.set(kst(day.day, 9))
+        await _admin_at(day)
+        assert await day.run("open") >= 2
+        assert await day.run("open") == 0  # idempotent
+        assert (await day.status(sold), await day.status(unsold)) == ("OPEN", "OPEN")
+        assert (await day.bid(sold, 0, 10_000)).status_code == 201
+
+        clock.set(kst(day.day, 17, 59, 59))
+        await _admin_at(day)
+        await day.run("close")  # may close another test's stragglers, never ours
+        assert (await day.status(sold), await day.status(unsold)) == ("OPEN", "OPEN")
+        assert (await day.bid(sold, 1, 11_000)).status_code == 201  # the last second still counts
+        assert await day.status(sold) == "OPEN"
+
+        clock.set(kst(day.day, 18))
+        await _admin_at(day)
+        assert (await day.bid(sold, 0, 12_000)).status_code == 409  # the gate closes on its own
+        assert await day.run("close") >= 2
+        assert await day.run("close") == 0  # idempotent
+        detail = (await api.get(f"/api/v1/lots/{sold}")).json()
+        assert (detail["status"], detail["currentPrice"], detail["bidCount"]) == ("SOLD", 11_000, 2)
+        assert await day.status(unsold) == "UNSOLD"
+
+        winner = await day.token_of(day.bidders[1])
+        awards = (await api.get("/api/v1/me/awards", headers=bearer(winner))).json()
+        assert awards["total"] == 1
+        award = awards["items"][0]
+        assert award["lot"]["id"] == sold
+        assert (award["amount"], award["status"]) == (11_000, "PAYMENT_DUE")
+        assert award["payBy"] == "2031-05-15T18:00:00+09:00"  # 72 hours after the close
+        loser = await day.token_of(day.bidders[0])
+        assert (await api.get("/api/v1/me/awards", headers=bearer(loser))).json()["total"] == 0
+
+
+async def test_extended_bidding_is_closed_by_a_later_run(api_factory: ApiFactory, clock: ManualClock) -> None:
+    async with api_factory() as api:
+        day = Day(api, clock, date(2031, 5, 13))
+        (lot,) = await day.setup(1, extendedBidding=True)
+        clock.set(kst(day.day, 9))
+        await _admin_at(day)
+        await day.run("open")
+        clock.set(kst(day.day, 17, 59))
+        placed = await day.bid(lot, 0, 10_000)
+        assert placed.json()["closesAt"] == f"{day.day.isoformat()}T18:02:00+09:00"
+
+        clock.set(kst(day.day, 18, 1))
+        await _admin_at(day)
+        await day.run("close")
+        assert await day.status(lot) == "OPEN"  # still in its extension
+        assert (await day.bid(lot, 1, 11_000)).status_code == 201  # moves the close to 18:04
+
+        clock.set(kst(day.day, 18, 4))
+        await _admin_at(day)
+        await day.run("close")
+        assert await day.status(lot) == "SOLD"
+
+
+async def test_racing_runs_on_two_instances_move_each_lot_once(
+    api_factory: ApiFactory, clock: ManualClock
+) -> None:
+    async with api_factory() as api, api_factory() as other:
+        day = Day(api, clock, date(2031, 5, 14))
+        lots = await day.setup(6)
+        clock.set(kst(day.day, 9))
+        await _admin_at(day)
+
+        async def run(client: AsyncTestClient[Any], transition: str) -> int:
+            response = await client.post(
+                f"/api/v1/admin/auction-days/{day.day.isoformat()}/{transition}", headers=bearer(day.admin)
+            )
+            assert response.status_code == 200, response.text
+            return int(response.json()["changed"])
+
+        opened = await asyncio.gather(*(run(c, "open") for c in (api, other, api, other)))
+        assert sum(opened) >= len(lots)
+        assert sorted(opened)[:3] == [0, 0, 0]  # one run did it all; the others found nothing to do
+        for lot in lots:
+            assert (await day.bid(lot, 0, 10_000)).status_code == 201
+
+        clock.set(kst(day.day, 18))
+        await _admin_at(day)
+        closed = await asyncio.gather(*(run(c, "close") for c in (api, other, api, other)))
+        assert sorted(closed)[:3] == [0, 0, 0]
+        assert [await day.status(lot) for lot in lots] == ["SOLD"] * len(lots)
+        winner = await day.token_of(day.bidders[0])
+        awards = (await api.get("/api/v1/me/awards", headers=bearer(winner), params={"size": 100})).json()
+        assert sorted(a["lot"]["id"] for a in awards["items"]) == sorted(lots)  # one award per lot
+
+
+async def test_a_missed_day_is_caught_up_when_the_schedule_starts(
+    api_factory: ApiFactory, clock: ManualClock
+) -> None:
+    missed = date(2031, 5, 15)
+    async with api_factory() as api:
+        day = Day(api, clock, missed)
+        stranded = await day.setup(1)
+        today = Day(api, clock, missed + timedelta(days=1))
+        (todays,) = await today.setup(1)
+    clock.set(kst(missed + timedelta(days=1), 10))  # the service was down from before 09:00 yesterday
+    async with api_factory(schedule="inprocess", schedule_tick_seconds=0.05) as api:
+        for _ in range(200):
+            statuses = [
+                (await api.get(f"/api/v1/lots/{lot}")).json()["status"] for lot in (*stranded, todays)
+            ]
+            if statuses == ["UNSOLD", "OPEN"]:
+                break
+            await asyncio.sleep(0.05)
+        assert statuses == ["UNSOLD", "OPEN"]  # yesterday's opened and closed; today's open
+
+
+async def test_an_unpaid_award_lapses_and_the_seller_relists(
+    api_factory: ApiFactory, clock: ManualClock
+) -> None:
+    async with api_factory() as api:
+        day = Day(api, clock, date(2031, 5, 19))
+        (lot,) = await day.setup(1)
+        clock.set(kst(day.day, 9))
+        await _admin_at(day)
+        await day.run("open")
+        await day.bid(lot, 0, 10_000)
+        clock.set(kst(day.day, 18))
+        await _admin_at(day)
+        await day.run("close")
+        winner = await day.token_of(day.bidders[0])
+        assert (await api.get("/api/v1/me/awards", headers=bearer(winner))).json()["items"][0]["status"] == (
+            "PAYMENT_DUE"
+        )
+
+        clock.set(kst(day.day, 18) + timedelta(hours=72))
+        async with open_market(api.app.state.settings, clock) as market:  # on this test's loop
+            expired = await market.days.expire_awards(trigger="test")
+        assert expired.changed >= 1
+        winner = await day.token_of(day.bidders[0])
+        assert (await api.get("/api/v1/me/awards", headers=bearer(winner))).json()["items"][0]["status"] == (
+            "EXPIRED"
+        )
+        assert await day.status(lot) == "UNSOLD"
+        seller = await day.token_of(day.seller_ident)
+        relist = await api.post(
+            f"/api/v1/lots/{lot}/relist", json={"auctionDay": "2031-05-26"}, headers=bearer(seller)
+        )
+        assert relist.status_code == 200, relist.text
+
+
+async def test_only_admins_run_transitions_and_bad_paths_are_problems(api: AsyncTestClient[Any]) -> None:
+    _, user = await sign_up_and_in(api)
+    forbidden = await api.post(
+        "/api/v1/admin/auction-days/2031-05-20/open", headers=bearer(user["accessToken"])
+    )
+    assert_problem(forbidden, 403, "FORBIDDEN")
+    admin = await admin_token(api)
+    for path in ("2031-05-20/reopen", "2031-13-40/open", "yesterday/open"):
+        bad = await api.post(f"/api/v1/admin/auction-days/{path}", headers=bearer(admin))
+        assert bad.status_code in (400, 404), (path, bad.text)
+        assert bad.headers["content-type"].startswith("application/problem+json")
+    anonymous = await api.post("/api/v1/admin/auction-days/2031-05-20/open")
+    assert_problem(anonymous, 401, "UNAUTHENTICATED")
