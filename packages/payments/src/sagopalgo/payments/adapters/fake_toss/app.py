@@ -3,7 +3,7 @@
 A raw ASGI app rather than Litestar: the fake must answer in *Toss's* shapes (``{code, message}``
 errors, Basic-auth failures, idempotency replays of stored bytes), take ``amount`` as a number or a
 string, and watch a held request's connection for the client giving up. A framework's own
-validation, error bodies and OpenAPI would all be in the way, and six routes need no router.
+validation, error bodies and OpenAPI would all be in the way, and a dozen routes need no router.
 
 Pipeline of an API request (``/v1/...``): record it → faults at the ``network`` stage (a pause
 before Toss sees the request; abandoned if the client hangs up) → Basic auth → idempotency (replay,
@@ -12,8 +12,8 @@ stays in flight even if the client leaves) → a forced error (fault code or
 ``TossPayments-Test-Code``) or the real rule → store the answer under the idempotency key → send
 the webhooks the change calls for.
 
-Test-only endpoints (no auth) live under ``/_test/``; each has a Python method twin on ``FakeToss``
-(see ``_control``).
+Test-only endpoints (no auth) live under ``/_test/`` (``controls``); each calls the ``FakeToss``
+method of the same purpose.
 """
 
 from __future__ import annotations
@@ -21,21 +21,28 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import html
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 from urllib.parse import unquote, urlencode
 
-import msgspec
-
-from sagopalgo.kernel.clock import Clock, SystemClock, ensure_aware
+from sagopalgo.kernel.clock import Clock, SystemClock
+from sagopalgo.payments.adapters.fake_toss import controls
+from sagopalgo.payments.adapters.fake_toss.asgi import Receive, Send, decode, encode, read_body, respond
 from sagopalgo.payments.adapters.fake_toss.codes import ABORTING, error_body, message_for
-from sagopalgo.payments.adapters.fake_toss.ledger import Ledger, Payment, TossError
+from sagopalgo.payments.adapters.fake_toss.ledger import Ledger, TossError
 from sagopalgo.payments.adapters.fake_toss.server import serve_asgi
+from sagopalgo.payments.adapters.fake_toss.values import (
+    Authenticated,
+    CheckoutFailure,
+    Fault,
+    Hold,
+    RecordedRequest,
+    ShiftableClock,
+    Stored,
+)
 from sagopalgo.payments.adapters.fake_toss.webhooks import (
     TOSS_RETRY_DELAYS,
     WebhookDelivery,
@@ -53,96 +60,6 @@ __all__ = [
 
 DEFAULT_SECRET_KEY = "test_sk_sagopalgo_fake_0000000000"  # noqa: S105 - the fake's own test key
 _ORDER_ID = r"[A-Za-z0-9_=-]{6,64}"
-_Send = Callable[[dict[str, Any]], Any]
-_Receive = Callable[[], Any]
-
-
-@dataclass(slots=True)
-class Fault:
-    """A scripted misbehaviour for the next ``times`` matching API requests (``None``: all of them).
-
-    ``code`` answers that Toss error code; ``delay`` (seconds) or ``hold`` (until ``release_held``)
-    pause the request at ``stage``: ``network`` (before Toss sees it: abandoned when the client
-    hangs up) or ``processing`` (Toss at work: the idempotency key stays in flight, whatever the
-    client does). ``method`` and ``path`` (a prefix) narrow which requests match.
-    """
-
-    code: str | None = None
-    delay: float = 0.0
-    hold: bool = False
-    stage: Literal["network", "processing"] = "processing"
-    times: int | None = 1
-    method: str | None = None
-    path: str | None = None
-
-    def matches(self, method: str, path: str) -> bool:
-        return (self.method is None or self.method == method) and (
-            self.path is None or path.startswith(self.path)
-        )
-
-
-@dataclass(slots=True)
-class RecordedRequest:
-    """One API request as the fake saw it (never its Authorization header)."""
-
-    method: str
-    path: str
-    idempotency_key: str | None
-    test_code: str | None
-    body: bytes
-    status: int | None = None
-    """The answer's status; ``None`` while in flight or when abandoned."""
-    replayed: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Authenticated:
-    """What the success redirect carries after the buyer authenticated."""
-
-    payment_key: str
-    order_id: str
-    amount: int
-    success_query: str
-
-
-@dataclass(frozen=True, slots=True)
-class CheckoutFailure:
-    """What the fail redirect carries (the buyer cancelled, the card company refused...)."""
-
-    code: str
-    message: str
-    order_id: str
-    fail_query: str
-
-
-@dataclass(slots=True)
-class _Stored:
-    status: int
-    body: bytes
-    first_at: datetime
-
-
-@dataclass(slots=True)
-class _Hold:
-    event: asyncio.Event
-    loop: asyncio.AbstractEventLoop
-
-
-class _ShiftableClock:
-    """The fake's "now": a base clock plus an offset that tests move (``advance``, ``set_now``)."""
-
-    def __init__(self, base: Clock) -> None:
-        self._base = base
-        self._offset = timedelta(0)
-
-    def now(self) -> datetime:
-        return self._base.now() + self._offset
-
-    def advance(self, delta: timedelta) -> None:
-        self._offset += delta
-
-    def set(self, instant: datetime) -> None:
-        self._offset = ensure_aware(instant) - self._base.now()
 
 
 class FakeToss:
@@ -175,7 +92,7 @@ class FakeToss:
     ) -> None:
         self.secret_key = secret_key
         self._lock = threading.RLock()
-        self._clock = _ShiftableClock(clock or SystemClock())
+        self._clock = ShiftableClock(clock or SystemClock())
         self._ledger = Ledger(
             self._clock,
             confirm_window=confirm_window,
@@ -187,10 +104,10 @@ class FakeToss:
         )
         self._ttl = idempotency_ttl
         self._replay_failures = replay_failures
-        self._stored: dict[tuple[str, str, str, str], _Stored] = {}
+        self._stored: dict[tuple[str, str, str, str], Stored] = {}
         self._in_flight: set[tuple[str, str, str, str]] = set()
         self._faults: list[Fault] = []
-        self._holds: list[_Hold] = []
+        self._holds: list[Hold] = []
         self._requests: list[RecordedRequest] = []
         self._webhooks = WebhookEmitter(webhook_url, webhook_retry_delays, webhook_timeout, self._clock)
         self.base_url: str | None = None
@@ -211,7 +128,7 @@ class FakeToss:
                 self.release_held()
                 self.base_url = None
 
-    async def __call__(self, scope: dict[str, Any], receive: _Receive, send: _Send) -> None:
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
             await self._lifespan(receive, send)
             return
@@ -219,21 +136,21 @@ class FakeToss:
             return
         if not self._webhooks.bound:
             self._webhooks.bind()  # mounted in-process without a lifespan: send from this loop
-        body = await _read_body(receive)
+        body = await read_body(receive)
         method: str = scope["method"]
         raw_path = scope.get("raw_path") or scope["path"].encode()
         segments = [unquote(s) for s in raw_path.decode("latin-1").split("?")[0].split("/")[1:]]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         origin = f"{scope.get('scheme', 'http')}://{headers.get('host', 'localhost')}"
         if segments and segments[0] == "_test":
-            status, payload, content_type = self._control(method, segments[1:], body, origin)
-            await _respond(send, status, payload, content_type)
+            status, payload, content_type = controls.handle(self, method, segments[1:], body)
+            await respond(send, status, payload, content_type)
             return
         answer = await self._api(method, segments, scope["path"], body, headers, receive, origin)
         if answer is not None:
-            await _respond(send, answer[0], answer[1])
+            await respond(send, answer[0], answer[1])
 
-    async def _lifespan(self, receive: _Receive, send: _Send) -> None:
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
@@ -252,7 +169,7 @@ class FakeToss:
         path: str,
         body: bytes,
         headers: dict[str, str],
-        receive: _Receive,
+        receive: Receive,
         origin: str,
     ) -> tuple[int, bytes] | None:
         key = headers.get("idempotency-key")
@@ -266,11 +183,11 @@ class FakeToss:
             return None  # the client gave up before "Toss" saw the request
         refused = self._check_auth(headers.get("authorization"))
         if refused is not None:
-            return self._finish(record, refused.status, _json(error_body(refused.code, lang)))
+            return self._finish(record, refused.status, encode(error_body(refused.code, lang)))
         scope: tuple[str, str, str, str] | None = None
         if method == "POST" and key is not None:
             if not 1 <= len(key) <= 300:
-                return self._finish(record, 400, _json(error_body("INVALID_IDEMPOTENCY_KEY", lang)))
+                return self._finish(record, 400, encode(error_body("INVALID_IDEMPOTENCY_KEY", lang)))
             scope = (self.secret_key, method, path, key)
             with self._lock:
                 stored = self._stored.get(scope)
@@ -281,7 +198,9 @@ class FakeToss:
                     record.replayed = True
                     return self._finish(record, stored.status, stored.body)
                 if scope in self._in_flight:
-                    return self._finish(record, 409, _json(error_body("IDEMPOTENT_REQUEST_PROCESSING", lang)))
+                    return self._finish(
+                        record, 409, encode(error_body("IDEMPOTENT_REQUEST_PROCESSING", lang))
+                    )
                 self._in_flight.add(scope)
         try:
             if fault is not None and fault.stage == "processing":
@@ -295,7 +214,7 @@ class FakeToss:
                 else:
                     status, payload = self._route(method, segments, body, lang, origin)
                 if scope is not None and self._replayable(status):
-                    self._stored[scope] = _Stored(status, payload, self._clock.now())
+                    self._stored[scope] = Stored(status, payload, self._clock.now())
                 self._announce()
         finally:
             if scope is not None:
@@ -333,18 +252,18 @@ class FakeToss:
         try:
             match method, segments:
                 case "POST", ["v1", "payments", "confirm"]:
-                    payment = ledger.confirm(_decode(body), origin)
+                    payment = ledger.confirm(decode(body), origin)
                 case "GET", ["v1", "payments", "orders", order_id]:
                     payment = ledger.by_order(order_id)
                 case "POST", ["v1", "payments", payment_key, "cancel"]:
-                    payment = ledger.cancel(payment_key, _decode(body))
+                    payment = ledger.cancel(payment_key, decode(body))
                 case "GET", ["v1", "payments", payment_key]:
                     payment = ledger.by_key(payment_key)
                 case _:
                     raise TossError("NOT_FOUND", 404)
         except TossError as error:
-            return error.status, _json(error_body(error.code, lang))
-        return 200, _json(payment.to_json(lang, origin))
+            return error.status, encode(error_body(error.code, lang))
+        return 200, encode(payment.to_json(lang, origin))
 
     def _forced(
         self, code: str, method: str, segments: list[str], body: bytes, lang: str
@@ -353,11 +272,11 @@ class FakeToss:
         error = TossError(code)
         if method == "POST" and segments == ["v1", "payments", "confirm"] and code in ABORTING:
             try:
-                payment_key = _decode(body).get("paymentKey")
+                payment_key = decode(body).get("paymentKey")
             except (TossError, AttributeError):
                 payment_key = None
             self._ledger.abort(payment_key, code, message_for(code, "ko"))
-        return error.status, _json(error_body(code, lang))
+        return error.status, encode(error_body(code, lang))
 
     def _replayable(self, status: int) -> bool:
         if status < 400:
@@ -382,15 +301,15 @@ class FakeToss:
                 return fault
         return None
 
-    async def _pause(self, fault: Fault, receive: _Receive | None) -> bool:
+    async def _pause(self, fault: Fault, receive: Receive | None) -> bool:
         """Wait out the fault's delay or hold; ``False`` if the client hung up meanwhile.
 
         ``receive`` is watched only at the network stage: there a hang-up abandons the request.
         """
         waiters: list[asyncio.Task[Any]] = []
-        hold: _Hold | None = None
+        hold: Hold | None = None
         if fault.hold:
-            hold = _Hold(asyncio.Event(), asyncio.get_running_loop())
+            hold = Hold(asyncio.Event(), asyncio.get_running_loop())
             with self._lock:
                 self._holds.append(hold)
             waiters.append(asyncio.ensure_future(hold.event.wait()))
@@ -454,6 +373,11 @@ class FakeToss:
         text = message or message_for(code, "ko")
         query = urlencode({"code": code, "message": text, "orderId": order_id})
         return CheckoutFailure(code, text, order_id, query)
+
+    def payment(self, payment_key: str) -> dict[str, Any]:
+        """The Payment object as the lookup API shows it now (raises ``TossError`` if unknown)."""
+        with self._lock:
+            return self._ledger.by_key(payment_key).to_json("ko", self.base_url or "http://127.0.0.1")
 
     def now(self) -> datetime:
         return self._clock.now()
@@ -525,186 +449,3 @@ class FakeToss:
     def webhooks(self) -> list[WebhookDelivery]:
         """Every event emitted, with its delivery attempts."""
         return self._webhooks.deliveries
-
-    # ================================================================== /_test endpoints
-    def _control(self, method: str, path: list[str], body: bytes, origin: str) -> tuple[int, bytes, str]:
-        """The test-only endpoints.
-
-        - ``POST /_test/checkout {orderId, amount, orderName?}`` → ``{paymentKey}`` (``READY``)
-        - ``POST /_test/authenticate {orderId, amount, orderName?, paymentKey?}`` →
-          ``{paymentKey, orderId, amount, paymentType, successQuery}``; with ``fail: {code?,
-          message?}`` → ``{code, message, orderId, failQuery}``
-        - ``GET /_test/clock`` → ``{now}``; ``POST /_test/clock {advanceSeconds | now}``
-        - ``POST /_test/faults {code?, delay?, hold?, stage?, times?, method?, path?}``;
-          ``DELETE /_test/faults``; ``POST /_test/faults/release`` → ``{released}``
-        - ``GET /_test/requests``
-        - ``POST /_test/webhooks {url?, retryDelays?, timeout?, paused?}``; ``GET /_test/webhooks``;
-          ``POST /_test/webhooks/flush {reverse?}``; ``POST /_test/webhooks/redeliver
-          {transmissionId}``
-        - ``GET /_test/receipts/{paymentKey}`` (HTML, the ``receipt.url`` of an approved payment)
-        """
-        try:
-            data = _decode(body) if body else {}
-            if not isinstance(data, dict):
-                raise TossError("INVALID_REQUEST")
-            result = self._dispatch(method, path, data, origin)
-        except TossError as error:
-            return error.status, _json(error_body(error.code, "ko")), "application/json"
-        except (KeyError, TypeError, ValueError):
-            return 400, _json(error_body("INVALID_REQUEST", "ko")), "application/json"
-        if isinstance(result, str):
-            return 200, result.encode(), "text/html; charset=utf-8"
-        return 200, _json(result), "application/json"
-
-    def _dispatch(self, method: str, path: list[str], data: dict[str, Any], origin: str) -> Any:
-        match method, path:
-            case "POST", ["checkout"]:
-                return {"paymentKey": self.open_checkout(data["orderId"], data["amount"], _name(data))}
-            case "POST", ["authenticate"] if isinstance(data.get("fail"), dict):
-                fail = data["fail"]
-                f = self.fail_checkout(
-                    data["orderId"], fail.get("code", "PAY_PROCESS_CANCELED"), fail.get("message")
-                )
-                return {
-                    "code": f.code,
-                    "message": f.message,
-                    "orderId": f.order_id,
-                    "failQuery": f.fail_query,
-                }
-            case "POST", ["authenticate"]:
-                a = self.authenticate(
-                    data.get("orderId", ""),
-                    data.get("amount", 0),
-                    _name(data),
-                    payment_key=data.get("paymentKey"),
-                )
-                return {
-                    "paymentKey": a.payment_key,
-                    "orderId": a.order_id,
-                    "amount": a.amount,
-                    "paymentType": "NORMAL",
-                    "successQuery": a.success_query,
-                }
-            case "GET", ["clock"]:
-                return {"now": self.now().isoformat()}
-            case "POST", ["clock"]:
-                if "now" in data:
-                    return {"now": self.set_now(datetime.fromisoformat(data["now"])).isoformat()}
-                return {"now": self.advance(float(data["advanceSeconds"])).isoformat()}
-            case "POST", ["faults"]:
-                self.add_fault(
-                    Fault(
-                        code=data.get("code"),
-                        delay=float(data.get("delay", 0)),
-                        hold=bool(data.get("hold", False)),
-                        stage=data.get("stage", "processing"),
-                        times=data.get("times", 1),
-                        method=data.get("method"),
-                        path=data.get("path"),
-                    )
-                )
-                return {}
-            case "DELETE", ["faults"]:
-                self.clear_faults()
-                return {}
-            case "POST", ["faults", "release"]:
-                return {"released": self.release_held()}
-            case "GET", ["requests"]:
-                return [
-                    {
-                        "method": r.method,
-                        "path": r.path,
-                        "idempotencyKey": r.idempotency_key,
-                        "testCode": r.test_code,
-                        "status": r.status,
-                        "replayed": r.replayed,
-                    }
-                    for r in self.requests
-                ]
-            case "POST", ["webhooks"]:
-                self.configure_webhooks(
-                    url=data.get("url"), retry_delays=data.get("retryDelays"), timeout=data.get("timeout")
-                )
-                if data.get("paused") is True:
-                    self.pause_webhooks()
-                elif data.get("paused") is False:
-                    self.flush_webhooks()
-                return {}
-            case "GET", ["webhooks"]:
-                return [
-                    {
-                        "transmissionId": d.transmission_id,
-                        "eventType": d.event_type,
-                        "paymentKey": d.payment_key,
-                        "status": d.payment_status,
-                        "delivered": d.delivered,
-                        "attempts": [
-                            {"retriedCount": a.retried_count, "status": a.status, "error": a.error}
-                            for a in d.attempts
-                        ],
-                    }
-                    for d in self.webhooks
-                ]
-            case "POST", ["webhooks", "flush"]:
-                self.flush_webhooks(reverse=bool(data.get("reverse", False)))
-                return {}
-            case "POST", ["webhooks", "redeliver"]:
-                self.redeliver(data["transmissionId"])
-                return {}
-            case "GET", ["receipts", payment_key]:
-                with self._lock:
-                    return _receipt(self._ledger.by_key(payment_key))
-        raise TossError("NOT_FOUND", 404)
-
-
-def _name(data: dict[str, Any]) -> str:
-    name = data.get("orderName", "Sagopalgo order")
-    return name if isinstance(name, str) else ""
-
-
-def _receipt(payment: Payment) -> str:
-    rows = (
-        ("주문번호", payment.order_id),
-        ("상품", payment.order_name),
-        ("금액", f"{payment.amount:,}원"),
-        ("상태", payment.status),
-    )
-    cells = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
-    return f"<!doctype html><meta charset=utf-8><title>영수증 (fake Toss)</title><table>{cells}</table>"
-
-
-async def _read_body(receive: _Receive) -> bytes:
-    chunks: list[bytes] = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-def _decode(body: bytes) -> Any:
-    try:
-        return msgspec.json.decode(body) if body else None
-    except msgspec.DecodeError as exc:
-        raise TossError("INVALID_REQUEST") from exc
-
-
-def _json(value: Any) -> bytes:
-    return msgspec.json.encode(value)
-
-
-async def _respond(send: _Send, status: int, body: bytes, content_type: str = "application/json") -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", content_type.encode()),
-                (b"content-length", str(len(body)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body})

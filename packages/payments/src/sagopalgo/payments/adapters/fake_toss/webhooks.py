@@ -81,7 +81,7 @@ class WebhookEmitter:
 
     @property
     def bound(self) -> bool:
-        return self._loop is not None
+        return self._loop is not None and not self._loop.is_closed()
 
     async def close(self) -> None:
         tasks = list(self._tasks)
@@ -151,8 +151,8 @@ class WebhookEmitter:
     # ------------------------------------------------------------------ on the loop
     def _on_loop(self, fn: Any, *args: Any) -> None:
         loop = self._loop
-        if loop is None:
-            fn(*args)  # not serving yet: queue now, ``bind`` starts sending
+        if loop is None or loop.is_closed():
+            fn(*args)  # not serving: queue now, ``bind`` starts sending
         else:
             loop.call_soon_threadsafe(fn, *args)
 
