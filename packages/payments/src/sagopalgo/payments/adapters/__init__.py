@@ -1,0 +1,1 @@
+"""Payments adapters: the Toss Payments client and a local fake of Toss's server."""
