@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.types import TypeEngine
 
 from sagopalgo.api.db import target_metadata
-from sagopalgo.platform.sql import create_engine
+from sagopalgo.platform.sql import UtcDateTime, create_engine
 
 config = context.config
 
@@ -39,10 +40,19 @@ def _compare_type(
     return found != wanted
 
 
+def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Render the shared timestamp type as ``UtcDateTime()``, imported from the platform."""
+    if type_ == "type" and isinstance(obj, UtcDateTime):
+        autogen_context.imports.add("from sagopalgo.platform.sql import UtcDateTime")
+        return "UtcDateTime()"
+    return False
+
+
 def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata(),
         compare_type=_compare_type,
+        render_item=_render_item,
         compare_server_default=True,
         render_as_batch=True,  # SQLite can only ALTER by copying the table
         **kwargs,

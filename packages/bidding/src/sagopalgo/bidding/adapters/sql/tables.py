@@ -7,10 +7,10 @@ outbox. The Redis and in-process gates leave them empty.
 
 from __future__ import annotations
 
-from advanced_alchemy.types import BigIntIdentity, DateTimeUTC
+from advanced_alchemy.types import BigIntIdentity
 from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
 
-from sagopalgo.platform.sql import new_metadata
+from sagopalgo.platform.sql import UtcDateTime, new_metadata
 
 __all__ = [
     "bids",
@@ -34,7 +34,7 @@ bids = Table(
     Column("alias", Integer, nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("proxy", Boolean, nullable=False),
-    Column("placed_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("placed_at", UtcDateTime(), nullable=False),
     Index("ix_bidding_bids_lot_seq", "lot_id", "seq", unique=True),
     Index("ix_bidding_bids_bidder_placed", "bidder_id", "placed_at"),
 )
@@ -48,7 +48,7 @@ lot_states = Table(
     Column("bid_count", Integer, nullable=False),
     Column("leader_id", BigInteger, nullable=False),
     Column("leader_max", BigInteger, nullable=False),
-    Column("closes_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("closes_at", UtcDateTime(), nullable=False),
 )
 
 # ---------------------------------------------------------------- the row-lock gate
