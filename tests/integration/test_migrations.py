@@ -1,12 +1,13 @@
 """Alembic migrations run on SQLite and MariaDB, and the models have no drift from them."""
 
 import asyncio
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import inspect
 
-from sagopalgo.api.db import check_no_drift, upgrade
-from sagopalgo.platform.sql import create_engine
+from sagopalgo.api.db import check_no_drift, target_metadata, upgrade
+from sagopalgo.platform.sql import UtcDateTime, create_engine
 
 
 def _tables(url: str) -> set[str]:
@@ -36,3 +37,11 @@ def test_sqlite_migrates_from_empty_without_drift(tmp_path: Path) -> None:
 
 def test_mariadb_migrates_from_empty_without_drift(mariadb_empty_url: str) -> None:
     _upgrade_check_and_rerun(mariadb_empty_url)
+
+
+def test_every_timestamp_column_is_a_utc_datetime() -> None:
+    """Another datetime type would lose the fractions on MariaDB or the zone on SQLite."""
+    columns = [c for m in target_metadata() for t in m.tables.values() for c in t.columns]
+    timestamps = [c for c in columns if c.type.python_type is datetime]
+    assert timestamps
+    assert [str(c) for c in timestamps if not isinstance(c.type, UtcDateTime)] == []

@@ -2,7 +2,8 @@
 
 Contexts own their tables, each with its own ``MetaData``; they all use ``NAMING_CONVENTION`` so
 constraint names are stable across databases (Alembic needs that to find no drift, and adapters use
-the names to tell which unique constraint a duplicate hit).
+the names to tell which unique constraint a duplicate hit). Every timestamp column is a
+``UtcDateTime``, so both databases keep the same instants to the microsecond.
 """
 
 from __future__ import annotations
@@ -12,14 +13,18 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
 
+from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import MetaData, event
-from sqlalchemy.engine import make_url
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Dialect, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.types import TypeEngine
 
 __all__ = [
     "NAMING_CONVENTION",
     "SqlUnitOfWork",
+    "UtcDateTime",
     "create_engine",
     "new_metadata",
     "session_factory",
@@ -33,6 +38,23 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+class UtcDateTime(DateTimeUTC):
+    """An aware UTC instant, kept to the microsecond on every database.
+
+    ``DateTimeUTC`` stores UTC and reads back aware datetimes, but on MySQL/MariaDB its
+    ``DateTime`` renders as a bare ``DATETIME``, which drops the fractional seconds (a bid placed
+    at 12:00:00.734 would read back as 12:00:00). There it is ``DATETIME(6)``; elsewhere
+    (SQLite's text, PostgreSQL's ``TIMESTAMP WITH TIME ZONE``) microseconds are kept already.
+    """
+
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name in ("mysql", "mariadb"):
+            return dialect.type_descriptor(mysql.DATETIME(fsp=6))
+        return super().load_dialect_impl(dialect)
 
 
 def new_metadata() -> MetaData:

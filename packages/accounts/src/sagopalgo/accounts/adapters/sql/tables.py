@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from advanced_alchemy.types import BigIntIdentity, DateTimeUTC
+from advanced_alchemy.types import BigIntIdentity
 from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, Index, String, Table
 
-from sagopalgo.platform.sql import new_metadata
+from sagopalgo.platform.sql import UtcDateTime, new_metadata
 
 __all__ = ["metadata", "refresh_tokens", "sessions", "users"]
 
@@ -20,8 +20,8 @@ users = Table(
     Column("username_key", String(30), nullable=False, unique=True),
     Column("password_hash", String(255), nullable=False),
     Column("is_admin", Boolean, nullable=False, default=False),
-    Column("created_at", DateTimeUTC(timezone=True), nullable=False),
-    Column("disabled_at", DateTimeUTC(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("disabled_at", UtcDateTime(), nullable=True),
 )
 
 sessions = Table(
@@ -29,8 +29,8 @@ sessions = Table(
     metadata,
     Column("id", String(32), primary_key=True),
     Column("user_id", BigInteger, ForeignKey("accounts_users.id", ondelete="CASCADE"), nullable=False),
-    Column("created_at", DateTimeUTC(timezone=True), nullable=False),
-    Column("revoked_at", DateTimeUTC(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime(), nullable=True),
     Column("revoke_reason", String(16), nullable=True),
     Index("ix_accounts_sessions_user_id", "user_id"),
 )
@@ -41,8 +41,8 @@ refresh_tokens = Table(
     Column("token_hash", String(64), primary_key=True),
     Column("session_id", String(32), ForeignKey("accounts_sessions.id", ondelete="CASCADE"), nullable=False),
     Column("user_id", BigInteger, nullable=False),
-    Column("issued_at", DateTimeUTC(timezone=True), nullable=False),
-    Column("expires_at", DateTimeUTC(timezone=True), nullable=False),
-    Column("spent_at", DateTimeUTC(timezone=True), nullable=True),
+    Column("issued_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("spent_at", UtcDateTime(), nullable=True),
     Index("ix_accounts_refresh_tokens_session_id", "session_id"),
 )

@@ -7,10 +7,10 @@ outbox. The Redis and in-process gates leave them empty.
 
 from __future__ import annotations
 
-from advanced_alchemy.types import BigIntIdentity, DateTimeUTC
+from advanced_alchemy.types import BigIntIdentity
 from sqlalchemy import BigInteger, Boolean, Column, Date, Index, Integer, String, Table, Text
 
-from sagopalgo.platform.sql import new_metadata
+from sagopalgo.platform.sql import UtcDateTime, new_metadata
 
 __all__ = [
     "awards",
@@ -37,7 +37,7 @@ bids = Table(
     Column("alias", Integer, nullable=False),
     Column("amount", BigInteger, nullable=False),
     Column("proxy", Boolean, nullable=False),
-    Column("placed_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("placed_at", UtcDateTime(), nullable=False),
     Index("ix_bidding_bids_lot_seq", "lot_id", "seq", unique=True),
     Index("ix_bidding_bids_bidder_placed", "bidder_id", "placed_at"),
 )
@@ -51,7 +51,7 @@ lot_states = Table(
     Column("bid_count", Integer, nullable=False),
     Column("leader_id", BigInteger, nullable=False),
     Column("leader_max", BigInteger, nullable=False),
-    Column("closes_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("closes_at", UtcDateTime(), nullable=False),
 )
 
 # ---------------------------------------------------------------- the row-lock gate
@@ -118,10 +118,10 @@ awards = Table(
     Column("winner_id", BigInteger, nullable=False),
     Column("seller_id", BigInteger, nullable=False),
     Column("amount", BigInteger, nullable=False),
-    Column("closed_at", DateTimeUTC(timezone=True), nullable=False),
-    Column("pay_by", DateTimeUTC(timezone=True), nullable=False),
+    Column("closed_at", UtcDateTime(), nullable=False),
+    Column("pay_by", UtcDateTime(), nullable=False),
     Column("status", String(16), nullable=False),
-    Column("paid_at", DateTimeUTC(timezone=True), nullable=True),
+    Column("paid_at", UtcDateTime(), nullable=True),
     Index("ix_bidding_awards_winner", "winner_id", "closed_at"),
     Index("ix_bidding_awards_status_pay_by", "status", "pay_by"),
 )
@@ -133,8 +133,8 @@ day_runs = Table(
     Column("day", Date, nullable=False),
     Column("transition", String(16), nullable=False),
     Column("trigger", String(64), nullable=False),
-    Column("started_at", DateTimeUTC(timezone=True), nullable=False),
-    Column("finished_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("started_at", UtcDateTime(), nullable=False),
+    Column("finished_at", UtcDateTime(), nullable=False),
     Column("changed", Integer, nullable=False),
     Index("ix_bidding_day_runs_started", "started_at"),
 )

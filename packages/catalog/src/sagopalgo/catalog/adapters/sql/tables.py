@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from advanced_alchemy.types import BigIntIdentity, DateTimeUTC
+from advanced_alchemy.types import BigIntIdentity
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -17,7 +17,7 @@ from sqlalchemy import (
     Text,
 )
 
-from sagopalgo.platform.sql import new_metadata
+from sagopalgo.platform.sql import UtcDateTime, new_metadata
 
 __all__ = ["categories", "lots", "metadata", "uploads"]
 
@@ -48,11 +48,11 @@ lots = Table(
     Column("price", BigInteger, nullable=False),
     Column("bid_count", Integer, nullable=False),
     Column("auction_day", Date, nullable=False),
-    Column("opens_at", DateTimeUTC(timezone=True), nullable=False),
-    Column("closes_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("opens_at", UtcDateTime(), nullable=False),
+    Column("closes_at", UtcDateTime(), nullable=False),
     Column("extended_bidding", Boolean, nullable=False),
     Column("status", String(16), nullable=False),
-    Column("created_at", DateTimeUTC(timezone=True), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
     Column("version", Integer, nullable=False),
     CheckConstraint("start_price >= 1 AND bid_increment >= 1 AND price >= start_price", name="money"),
     CheckConstraint("bid_count >= 0", name="bid_count"),
@@ -69,9 +69,9 @@ uploads = Table(
     Column("owner_id", BigInteger, nullable=False),
     Column("content_type", String(32), nullable=False),
     Column("max_bytes", Integer, nullable=False),
-    Column("created_at", DateTimeUTC(timezone=True), nullable=False),
-    Column("expires_at", DateTimeUTC(timezone=True), nullable=False),
-    Column("verified_at", DateTimeUTC(timezone=True), nullable=True),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("verified_at", UtcDateTime(), nullable=True),
     Column("lot_id", BigInteger, ForeignKey("catalog_lots.id", ondelete="SET NULL"), nullable=True),
     Column("position", Integer, nullable=True),
     Index("ix_catalog_uploads_lot_position", "lot_id", "position"),

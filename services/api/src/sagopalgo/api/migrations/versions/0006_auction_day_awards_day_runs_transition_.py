@@ -1,7 +1,7 @@
 """auction day: awards, day runs, transition locks
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-25 07:13:30.394433
 """
 
@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import advanced_alchemy.types
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005"
-down_revision: str | None = "0004"
+from sagopalgo.platform.sql import UtcDateTime
+
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -30,10 +31,10 @@ def upgrade() -> None:
         sa.Column("winner_id", sa.BigInteger(), nullable=False),
         sa.Column("seller_id", sa.BigInteger(), nullable=False),
         sa.Column("amount", sa.BigInteger(), nullable=False),
-        sa.Column("closed_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
-        sa.Column("pay_by", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("closed_at", UtcDateTime(), nullable=False),
+        sa.Column("pay_by", UtcDateTime(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("paid_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True),
+        sa.Column("paid_at", UtcDateTime(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bidding_awards")),
         sa.UniqueConstraint("lot_id", name=op.f("uq_bidding_awards_lot_id")),
     )
@@ -49,8 +50,8 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("transition", sa.String(length=16), nullable=False),
         sa.Column("trigger", sa.String(length=64), nullable=False),
-        sa.Column("started_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
-        sa.Column("finished_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=False),
+        sa.Column("started_at", UtcDateTime(), nullable=False),
+        sa.Column("finished_at", UtcDateTime(), nullable=False),
         sa.Column("changed", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bidding_day_runs")),
     )
