@@ -42,11 +42,11 @@ def demo(host: str, port: int, sse_port: int, data_dir: str, fresh: bool) -> Non
 @cli.command(help="Run one service configured from SAGOPALGO_* variables (production entry).")
 @click.argument("service", type=click.Choice(["api", "sse"]))
 def serve(service: str) -> None:
-    from sagopalgo.cli.serving import serve_one
+    from sagopalgo.cli.serving import run, serve_one
 
     settings = _settings()
     try:
-        asyncio.run(serve_one(service, settings))
+        run(serve_one(service, settings))
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
 
