@@ -9,7 +9,7 @@ from redis.asyncio import Redis
 from sagopalgo.realtime.adapters.memory import MemoryLotEventLog
 from sagopalgo.realtime.adapters.redis import RedisLotEventLog
 from sagopalgo.realtime.application.hub import Dropped, LotEventHub
-from sagopalgo.realtime.contract import event_order
+from sagopalgo.realtime.contract import LotEvent, event_order
 from sagopalgo.realtime.ports import LotEventLog
 
 
@@ -23,6 +23,10 @@ async def log(request: pytest.FixtureRequest) -> AsyncIterator[LotEventLog]:
         yield RedisLotEventLog(redis, prefix=request.getfixturevalue("redis_prefix"))
     finally:
         await redis.aclose()
+
+
+def _same(event: LotEvent) -> LotEvent:
+    return event
 
 
 async def test_ids_increase_per_lot_and_reads_slice_by_id(log: LotEventLog) -> None:
@@ -52,7 +56,7 @@ async def test_wait_returns_what_arrives_on_any_followed_lot(log: LotEventLog) -
 
 
 async def test_the_hub_delivers_each_event_once_in_order_and_replays_on_reconnect(log: LotEventLog) -> None:
-    hub = LotEventHub(log, block_ms=50)
+    hub = LotEventHub(log, _same, block_ms=50)
     try:
         a = await hub.subscribe(1, None)
         b = await hub.subscribe(1, None)
@@ -73,7 +77,7 @@ async def test_the_hub_delivers_each_event_once_in_order_and_replays_on_reconnec
 
 
 async def test_a_client_that_falls_behind_is_dropped_not_buffered(log: LotEventLog) -> None:
-    hub = LotEventHub(log, queue_size=3, block_ms=50)
+    hub = LotEventHub(log, _same, queue_size=3, block_ms=50)
     try:
         slow = await hub.subscribe(1, None)
         for n in range(10):
@@ -83,5 +87,41 @@ async def test_a_client_that_falls_behind_is_dropped_not_buffered(log: LotEventL
         assert [e.data["amount"] for e in drained if e] == [0, 1, 2]
         with pytest.raises(Dropped):
             await slow.next(1)
+    finally:
+        await hub.close()
+
+
+async def test_the_hub_renders_each_event_once_for_all_its_connections(log: LotEventLog) -> None:
+    rendered: list[str] = []
+
+    def render(event: LotEvent) -> bytes:
+        rendered.append(event.id)
+        return f"{event.id}:{event.data['amount']}".encode()
+
+    hub = LotEventHub(log, render, block_ms=50)
+    try:
+        subs = [await hub.subscribe(1, None) for _ in range(50)]
+        first = await log.publish(1, "bid", {"amount": 7})
+        for sub in subs:
+            assert await sub.next(2) == f"{first}:7".encode()
+        assert rendered == [first]
+        late = await hub.subscribe(1, "0-0")  # a replay renders for that connection alone
+        assert await late.next(2) == f"{first}:7".encode()
+    finally:
+        await hub.close()
+
+
+async def test_one_heartbeat_timer_wakes_every_quiet_connection(log: LotEventLog) -> None:
+    hub: LotEventHub[LotEvent] = LotEventHub(log, _same, block_ms=50, heartbeat_s=0.1)
+    try:
+        subs = [await hub.subscribe(1, None) for _ in range(3)]
+        beats = await asyncio.wait_for(asyncio.gather(*(sub.next() for sub in subs)), 2)
+        assert beats == [None, None, None]
+        published = await log.publish(1, "bid", {"amount": 1})
+        for sub in subs:
+            item = await asyncio.wait_for(sub.next(), 2)
+            while item is None:  # a heartbeat may come first
+                item = await asyncio.wait_for(sub.next(), 2)
+            assert item.id == published
     finally:
         await hub.close()

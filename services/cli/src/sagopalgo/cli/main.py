@@ -35,19 +35,20 @@ def cli() -> None:
 @click.option("--fresh", is_flag=True, help="Delete the demo database first.")
 def demo(host: str, port: int, sse_port: int, data_dir: str, fresh: bool) -> None:
     from sagopalgo.cli.demo import run_demo
-    from sagopalgo.cli.serving import run_served
 
-    run_served(run_demo(host=host, port=port, sse_port=sse_port, data_dir=Path(data_dir), fresh=fresh))
+    from sagopalgo.cli.serving import run
+
+    run(run_demo(host=host, port=port, sse_port=sse_port, data_dir=Path(data_dir), fresh=fresh))
 
 
 @cli.command(help="Run one service configured from SAGOPALGO_* variables (production entry).")
 @click.argument("service", type=click.Choice(["api", "sse"]))
 def serve(service: str) -> None:
-    from sagopalgo.cli.serving import run_served, serve_one
+    from sagopalgo.cli.serving import run, serve_one
 
     settings = _settings()
     try:
-        run_served(serve_one(service, settings))
+        run(serve_one(service, settings))
     except SettingsError as exc:
         raise click.ClickException(str(exc)) from None
 

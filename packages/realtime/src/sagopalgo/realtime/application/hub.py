@@ -1,7 +1,9 @@
 """Fan-out: one follower per process feeds every connection's bounded queue.
 
-The follower reads the event log for every lot that has listeners and copies each event into the
-queue of each of that lot's connections.
+The follower reads the event log for every lot that has listeners, renders each event once (with
+the ``render`` the service gives, e.g. to its wire format) and puts that same rendering into the
+queue of each of the lot's connections. One heartbeat timer per hub wakes every connection at the
+same moment, instead of a timer per connection.
 
 A connection that falls behind (its queue is full) is dropped rather than buffered without bound;
 its client reconnects with ``Last-Event-ID`` and replays from the log. Every delivery compares the
@@ -14,6 +16,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from typing import Generic, TypeVar
 
 from sagopalgo.realtime.contract import LotEvent, event_order
 from sagopalgo.realtime.ports import LotEventLog
@@ -23,75 +27,132 @@ __all__ = ["Dropped", "LotEventHub", "Subscription"]
 _log = logging.getLogger("sagopalgo.realtime")
 _REPLAY_LIMIT = 10_000
 
+T = TypeVar("T")
+
 
 class Dropped(Exception):
-    """The connection fell too far behind; the client should reconnect and replay."""
+    """The subscription ended: it fell too far behind, or its client left.
+
+    A client that fell behind reconnects with ``Last-Event-ID`` and replays what it missed.
+    """
 
 
-class Subscription:
+class Subscription(Generic[T]):
+    """One connection's bounded queue of rendered events: a short list and at most one waiter.
+
+    Thousands of these live at once, so it is kept small (no ``asyncio.Queue``, whose three deques
+    and event weigh ~2 KiB, and no timer of its own: the hub's heartbeat ticks all of them).
+    """
+
+    __slots__ = ("_dropped", "_items", "_last", "_limit", "_tick", "_waiter", "last_seen", "lot_id")
+
     def __init__(self, lot_id: int, last_seen: str, queue_size: int) -> None:
         self.lot_id = lot_id
         self.last_seen = last_seen
-        self._queue: asyncio.Queue[LotEvent] = asyncio.Queue(maxsize=queue_size)
-        self._dropped = asyncio.Event()
+        self._last = event_order(last_seen)
+        self._items: list[T] = []
+        self._limit = queue_size
+        self._dropped = False
+        self._tick = False
+        self._waiter: asyncio.Future[None] | None = None
 
-    def offer(self, event: LotEvent) -> None:
-        if self._dropped.is_set() or event_order(event.id) <= event_order(self.last_seen):
+    def offer(self, event: LotEvent, item: T, order: tuple[int, int] | None = None) -> None:
+        """Queue ``item`` (``event`` rendered) unless already delivered; drop the connection if full."""
+        order = order or event_order(event.id)
+        if self._dropped or order <= self._last:
             return
-        try:
-            self._queue.put_nowait(event)
-        except asyncio.QueueFull:
-            self._dropped.set()
-            return
-        self.last_seen = event.id
+        if len(self._items) >= self._limit:
+            self._dropped = True
+        else:
+            self._items.append(item)
+            self.last_seen, self._last = event.id, order
+        self._wake()
 
-    async def next(self, quiet_s: float) -> LotEvent | None:
-        """The next event, ``None`` after ``quiet_s`` seconds of quiet; ``Dropped`` if it overflowed."""
-        if not self._queue.empty():
-            return self._queue.get_nowait()
-        if self._dropped.is_set():
-            raise Dropped
-        getter = asyncio.ensure_future(self._queue.get())
-        dropped = asyncio.ensure_future(self._dropped.wait())
-        done, _ = await asyncio.wait({getter, dropped}, timeout=quiet_s, return_when=asyncio.FIRST_COMPLETED)
-        dropped.cancel()
-        if getter in done:
-            return getter.result()
-        getter.cancel()
-        if dropped in done:
-            raise Dropped
-        return None
+    def close(self) -> None:
+        """End the subscription now (its client left): ``next`` raises ``Dropped``."""
+        self._dropped, self._items = True, []
+        self._wake()
+
+    def tick(self) -> None:
+        """A heartbeat: the waiting ``next`` returns ``None`` (when nothing else is queued)."""
+        self._tick = True
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    def pending(self) -> list[T]:
+        """Everything already queued, without waiting (to write it in one go after ``next``)."""
+        items, self._items = self._items, []
+        return items
+
+    async def next(self, quiet_s: float | None = None) -> T | None:
+        """The next item; ``None`` on a heartbeat (or after ``quiet_s`` s); ``Dropped`` if it overflowed."""
+        while True:
+            if self._items:
+                return self._items.pop(0)
+            if self._dropped:
+                raise Dropped
+            if self._tick:
+                self._tick = False
+                return None
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                if quiet_s is None:
+                    await self._waiter
+                else:
+                    try:
+                        async with asyncio.timeout(quiet_s):
+                            await self._waiter
+                    except TimeoutError:
+                        return None
+            finally:
+                self._waiter = None
 
 
-class LotEventHub:
-    def __init__(self, log: LotEventLog, *, queue_size: int = 1_000, block_ms: int = 250) -> None:
-        self._log, self._queue_size, self._block_ms = log, queue_size, block_ms
-        self._subs: dict[int, set[Subscription]] = {}
+class LotEventHub(Generic[T]):
+    def __init__(
+        self,
+        log: LotEventLog,
+        render: Callable[[LotEvent], T],
+        *,
+        queue_size: int = 1_000,
+        block_ms: int = 250,
+        heartbeat_s: float | None = None,
+    ) -> None:
+        self._log, self._render = log, render
+        self._queue_size, self._block_ms, self._heartbeat_s = queue_size, block_ms, heartbeat_s
+        self._subs: dict[int, set[Subscription[T]]] = {}
         self._positions: dict[int, str] = {}
         self._lock = asyncio.Lock()
         self._follower: asyncio.Task[None] | None = None
+        self._heartbeat: asyncio.Task[None] | None = None
 
     @property
     def connections(self) -> int:
         return sum(len(s) for s in self._subs.values())
 
-    async def subscribe(self, lot_id: int, last_event_id: str | None) -> Subscription:
+    async def subscribe(self, lot_id: int, last_event_id: str | None) -> Subscription[T]:
         """Replay what the client missed after ``last_event_id`` (nothing if ``None``), then follow."""
         async with self._lock:
             start = last_event_id or (await self._log.last_id(lot_id)) or "0-0"
-            sub = Subscription(lot_id, start, self._queue_size)
+            sub: Subscription[T] = Subscription(lot_id, start, self._queue_size)
             if last_event_id:
                 for event in await self._log.since(lot_id, last_event_id, _REPLAY_LIMIT):
-                    sub.offer(event)
+                    sub.offer(event, self._render(event))
             self._subs.setdefault(lot_id, set()).add(sub)
             current = self._positions.get(lot_id)
             if current is None or event_order(sub.last_seen) < event_order(current):
                 self._positions[lot_id] = sub.last_seen
         if self._follower is None or self._follower.done():
             self._follower = asyncio.create_task(self._follow(), name="lot-event-follower")
+        if self._heartbeat_s is not None and (self._heartbeat is None or self._heartbeat.done()):
+            self._heartbeat = asyncio.create_task(self._beat(self._heartbeat_s), name="lot-event-heartbeat")
         return sub
 
-    async def unsubscribe(self, sub: Subscription) -> None:
+    async def unsubscribe(self, sub: Subscription[T]) -> None:
         async with self._lock:
             subs = self._subs.get(sub.lot_id)
             if subs is not None:
@@ -101,10 +162,18 @@ class LotEventHub:
                     self._positions.pop(sub.lot_id, None)
 
     async def close(self) -> None:
-        if self._follower is not None:
-            self._follower.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._follower
+        for task in (self._follower, self._heartbeat):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+
+    async def _beat(self, every_s: float) -> None:
+        while self._subs:
+            await asyncio.sleep(every_s)
+            for subs in list(self._subs.values()):
+                for sub in list(subs):
+                    sub.tick()
 
     async def _follow(self) -> None:
         while self._subs:
@@ -120,9 +189,11 @@ class LotEventHub:
                 continue
             async with self._lock:
                 for event in events:
-                    if event.lot_id in self._positions and event_order(event.id) > event_order(
-                        self._positions[event.lot_id]
-                    ):
+                    order = event_order(event.id)
+                    if event.lot_id in self._positions and order > event_order(self._positions[event.lot_id]):
                         self._positions[event.lot_id] = event.id
-                    for sub in list(self._subs.get(event.lot_id, ())):
-                        sub.offer(event)
+                    subs = self._subs.get(event.lot_id)
+                    if subs:
+                        item = self._render(event)
+                        for sub in list(subs):
+                            sub.offer(event, item, order)
