@@ -35,7 +35,6 @@ def cli() -> None:
 @click.option("--fresh", is_flag=True, help="Delete the demo database first.")
 def demo(host: str, port: int, sse_port: int, data_dir: str, fresh: bool) -> None:
     from sagopalgo.cli.demo import run_demo
-
     from sagopalgo.cli.serving import run
 
     run(run_demo(host=host, port=port, sse_port=sse_port, data_dir=Path(data_dir), fresh=fresh))
