@@ -36,7 +36,8 @@ class Service:
             start_new_session=True,
         )
 
-    def wait_ready(self, seconds: float = 30) -> None:
+    def wait_ready(self, seconds: float = 90) -> None:
+        """Generous: four services importing the whole app at once on a busy 2-core box take a while."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
