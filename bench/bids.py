@@ -81,20 +81,26 @@ async def closed_loop(client: aiohttp.ClientSession, api: str, market: Market, s
 async def open_loop(
     client: aiohttp.ClientSession, api: str, market: Market, rate: int, seconds: float
 ) -> list[float]:
-    bidders, latencies = Bidders(market), []
+    bidders, latencies, failures = Bidders(market), [], []
     tokens = market.bidder_tokens
     start = time.monotonic() + 0.1
 
     async def one(n: int) -> None:
         scheduled = start + n / rate
         await asyncio.sleep(max(0, scheduled - time.monotonic()))
-        answer = await post(
-            client, f"{api}/api/v1/lots/{market.lot_id}/bids", bidders.body(), tokens[n % len(tokens)]
-        )
+        try:
+            answer = await post(
+                client, f"{api}/api/v1/lots/{market.lot_id}/bids", bidders.body(), tokens[n % len(tokens)]
+            )
+        except aiohttp.ClientError:  # an overloaded server drops connections: a failure, timed as such
+            answer = (0, {})
+            failures.append(n)
         latencies.append((time.monotonic() - scheduled) * 1000)
         bidders.learn(*answer)
 
     await asyncio.gather(*(one(n) for n in range(int(rate * seconds))))
+    if failures:
+        print(f"  {len(failures)} of {len(latencies)} requests failed (connection dropped)")
     return latencies
 
 
