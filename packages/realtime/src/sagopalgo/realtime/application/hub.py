@@ -2,8 +2,9 @@
 
 The follower reads the event log for every lot that has listeners, renders each event once (with
 the ``render`` the service gives, e.g. to its wire format) and puts that same rendering into the
-queue of each of the lot's connections. One heartbeat timer per hub wakes every connection at the
-same moment, instead of a timer per connection.
+queue of each of the lot's connections. One heartbeat timer per hub, instead of a timer per
+connection, ticks a fifteenth of the connections at a time, so each gets its heartbeat on time and
+the writes are spread rather than all at once.
 
 A connection that falls behind (its queue is full) is dropped rather than buffered without bound;
 its client reconnects with ``Last-Event-ID`` and replays from the log. Every delivery compares the
@@ -26,6 +27,7 @@ __all__ = ["Dropped", "LotEventHub", "Subscription"]
 
 _log = logging.getLogger("sagopalgo.realtime")
 _REPLAY_LIMIT = 10_000
+_BEAT_SLICES = 15
 
 T = TypeVar("T")
 
@@ -44,10 +46,21 @@ class Subscription(Generic[T]):
     and event weigh ~2 KiB, and no timer of its own: the hub's heartbeat ticks all of them).
     """
 
-    __slots__ = ("_dropped", "_items", "_last", "_limit", "_tick", "_waiter", "last_seen", "lot_id")
+    __slots__ = (
+        "_dropped",
+        "_items",
+        "_last",
+        "_limit",
+        "_tick",
+        "_waiter",
+        "beat_slot",
+        "last_seen",
+        "lot_id",
+    )
 
-    def __init__(self, lot_id: int, last_seen: str, queue_size: int) -> None:
+    def __init__(self, lot_id: int, last_seen: str, queue_size: int, beat_slot: int = 0) -> None:
         self.lot_id = lot_id
+        self.beat_slot = beat_slot
         self.last_seen = last_seen
         self._last = event_order(last_seen)
         self._items: list[T] = []
@@ -125,6 +138,7 @@ class LotEventHub(Generic[T]):
         self._log, self._render = log, render
         self._queue_size, self._block_ms, self._heartbeat_s = queue_size, block_ms, heartbeat_s
         self._subs: dict[int, set[Subscription[T]]] = {}
+        self._joined = 0
         self._positions: dict[int, str] = {}
         self._lock = asyncio.Lock()
         self._follower: asyncio.Task[None] | None = None
@@ -138,7 +152,8 @@ class LotEventHub(Generic[T]):
         """Replay what the client missed after ``last_event_id`` (nothing if ``None``), then follow."""
         async with self._lock:
             start = last_event_id or (await self._log.last_id(lot_id)) or "0-0"
-            sub: Subscription[T] = Subscription(lot_id, start, self._queue_size)
+            sub: Subscription[T] = Subscription(lot_id, start, self._queue_size, self._joined % _BEAT_SLICES)
+            self._joined += 1
             if last_event_id:
                 for event in await self._log.since(lot_id, last_event_id, _REPLAY_LIMIT):
                     sub.offer(event, self._render(event))
@@ -169,11 +184,14 @@ class LotEventHub(Generic[T]):
                     await task
 
     async def _beat(self, every_s: float) -> None:
+        turn = 0
         while self._subs:
-            await asyncio.sleep(every_s)
-            for subs in list(self._subs.values()):
-                for sub in list(subs):
-                    sub.tick()
+            await asyncio.sleep(every_s / _BEAT_SLICES)
+            for subs in self._subs.values():
+                for sub in subs:  # tick() only sets flags: nothing here changes the sets
+                    if sub.beat_slot == turn:
+                        sub.tick()
+            turn = (turn + 1) % _BEAT_SLICES
 
     async def _follow(self) -> None:
         while self._subs:
@@ -195,5 +213,5 @@ class LotEventHub(Generic[T]):
                     subs = self._subs.get(event.lot_id)
                     if subs:
                         item = self._render(event)
-                        for sub in list(subs):
+                        for sub in subs:  # offer() only queues: nothing here changes the set
                             sub.offer(event, item, order)
