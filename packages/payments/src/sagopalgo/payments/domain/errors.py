@@ -8,7 +8,7 @@ down), are ``ProviderUnavailable``: the buyer sees a 503 and may retry.
 
 from __future__ import annotations
 
-from sagopalgo.kernel.errors import Conflict, NotFound, Rejected, Unavailable
+from sagopalgo.kernel.errors import Conflict, NotFound, PaymentRequired, Rejected, Unavailable
 
 __all__ = [
     "CancelRejected",
@@ -23,10 +23,11 @@ __all__ = [
 ]
 
 
-class PaymentRejected(Rejected):
+class PaymentRejected(PaymentRequired):
     """The provider refused to approve the payment: a declined card, a limit, a mismatch.
 
-    API.md answers it with 402 ``PAYMENT_REJECTED`` carrying Toss's code. Retrying the same request
+    API.md answers it with 402 ``PAYMENT_REJECTED`` carrying Toss's code (the ``PaymentRequired``
+    kind). Retrying the same request
     will not help; the buyer has to act (another card, a new checkout).
     """
 
