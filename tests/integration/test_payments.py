@@ -14,6 +14,7 @@ from sagopalgo.api.composition import BiddingAwards, open_market
 from sagopalgo.bidding.domain.award import AwardNotPayable
 from sagopalgo.kernel.clock import ManualClock
 from sagopalgo.payments.adapters.fake_toss import FakeToss, Fault
+from sagopalgo.payments.adapters.sql.repository import SqlPaymentsUnitOfWork
 from sagopalgo.payments.adapters.toss import RetryPolicy, TossPaymentProvider
 from sagopalgo.payments.application.service import PaymentsService
 from sagopalgo.payments.domain import OrderStatus, PaymentStatus, ProviderUnavailable
@@ -50,7 +51,7 @@ def _service(market: Any, fake: FakeToss, clock: ManualClock, **kwargs: Any) -> 
         fake.secret_key, base_url=fake.base_url or "", retry=RetryPolicy(attempts=1)
     )
     return PaymentsService(
-        uow=kwargs.pop("uow", None) or market.payments._uow,
+        uow=kwargs.pop("uow", None) or (lambda: SqlPaymentsUnitOfWork(market.sessions)),
         provider=provider,
         awards=BiddingAwards(market.awards, market.catalog),
         clock=clock,
