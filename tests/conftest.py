@@ -84,6 +84,8 @@ def api_factory(deployment: dict[str, Any], clock: ManualClock) -> ApiFactory:
                 "auth_rate_limit_per_minute": 10_000,
                 # Tests move lots through the day themselves; the schedule's own tests turn it on.
                 "schedule": "off",
+                # Payment tests reconcile when they mean to (a background pass would race them).
+                "payment_reconcile_seconds": 0,
                 **deployment,
                 **overrides,
             },

@@ -64,8 +64,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             output, _ = proc.communicate()
-        if "admin@sagopalgo.kr" not in output:
-            raise AssertionError(f"demo did not print its logins:\n{output}")
+        if "admin@sagopalgo.kr" not in output or "Toss sandbox http://127.0.0.1:" not in output:
+            raise AssertionError(f"demo did not print its logins and Toss sandbox:\n{output}")
 
 
 def test_sign_up_sign_in_me_refresh_reuse_logout(demo: dict[str, str]) -> None:
@@ -229,3 +229,21 @@ def test_bids_reach_a_live_stream_and_a_reconnect_replays_what_it_missed(demo: d
         assert [e["event"] for e in replay] == ["snapshot", "bid"]
         assert json.loads(replay[0]["data"])["currentPrice"] == first  # the state as of that id
         assert (json.loads(replay[1]["data"])["amount"], replay[1]["id"]) == (second, live[1]["id"])
+
+
+def test_payments_run_against_the_demos_toss_sandbox(demo: dict[str, str]) -> None:
+    """The demo configures its local fake Toss, so checkout answers as in production (not 503)."""
+    with httpx.Client(base_url=demo["api"], timeout=10) as client:
+        token = client.post(
+            "/api/v1/auth/token", json={"email": "bidder1@sagopalgo.kr", "password": "bidder-demo-pass"}
+        ).json()["accessToken"]
+        missing = client.post(
+            "/api/v1/awards/999999999/checkout", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert (missing.status_code, missing.json()["code"]) == (404, "NOT_FOUND")
+        notice = client.post(
+            "/api/v1/payments/webhooks/toss",
+            json={"eventType": "PAYMENT_STATUS_CHANGED", "data": {"paymentKey": "tgen_unknown"}},
+            headers={"tosspayments-webhook-transmission-id": f"whtrans_{uuid.uuid4().hex}"},
+        )
+        assert notice.status_code == 200

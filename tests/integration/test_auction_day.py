@@ -16,6 +16,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 
 from sagopalgo.api.composition import open_market
+from sagopalgo.bidding.adapters.sql.repository import SqlBiddingUnitOfWork
+from sagopalgo.bidding.contract import AwardStatus
+from sagopalgo.bidding.domain.award import AwardNotPayable
 from sagopalgo.kernel.clock import SEOUL, ManualClock
 from tests.conftest import ApiFactory
 from tests.integration.helpers import (
@@ -281,3 +284,70 @@ async def test_only_admins_run_transitions_and_bad_paths_are_problems(api: Async
         assert bad.headers["content-type"].startswith("application/problem+json")
     anonymous = await api.post("/api/v1/admin/auction-days/2031-05-20/open")
     assert_problem(anonymous, 401, "UNAUTHENTICATED")
+
+
+async def test_a_payment_and_an_expiry_settle_an_award_once(
+    api_factory: ApiFactory, clock: ManualClock
+) -> None:
+    """Paid first: the expiry leaves it alone. Expired first: recording a payment is refused."""
+    async with api_factory() as api:
+        day = Day(api, clock, date(2031, 5, 21))
+        paid_lot, lapsed_lot = await day.setup(2)
+        clock.set(kst(day.day, 9))
+        await _admin_at(day)
+        await day.run("open")
+        await day.bid(paid_lot, 0, 10_000)
+        await day.bid(lapsed_lot, 0, 10_000)
+        clock.set(kst(day.day, 18))
+        await _admin_at(day)
+        await day.run("close")
+        winner = await day.token_of(day.bidders[0])
+        mine = (await api.get("/api/v1/me/awards", headers=bearer(winner))).json()["items"]
+        award_of = {a["lot"]["id"]: a["id"] for a in mine}
+
+        async with open_market(api.app.state.settings, clock) as market:
+            paid = await market.awards.mark_paid(award_of[paid_lot])
+            assert paid.status.value == "PAID"
+            assert (await market.awards.mark_paid(award_of[paid_lot])).paid_at == paid.paid_at  # idempotent
+            clock.set(kst(day.day, 18) + timedelta(hours=72))
+            await market.days.expire_awards(trigger="test")
+            with pytest.raises(AwardNotPayable) as late:
+                await market.awards.mark_paid(award_of[lapsed_lot])
+        assert late.value.code == "AWARD_EXPIRED"
+        winner = await day.token_of(day.bidders[0])
+        statuses = {
+            a["lot"]["id"]: a["status"]
+            for a in (await api.get("/api/v1/me/awards", headers=bearer(winner))).json()["items"]
+        }
+        assert statuses == {paid_lot: "PAID", lapsed_lot: "EXPIRED"}
+        assert (await day.status(paid_lot), await day.status(lapsed_lot)) == ("PAID", "UNSOLD")
+
+
+async def test_an_expiry_that_read_a_due_award_before_it_was_paid_changes_nothing(
+    api_factory: ApiFactory, clock: ManualClock
+) -> None:
+    async with api_factory() as api:
+        day = Day(api, clock, date(2031, 5, 22))
+        (lot,) = await day.setup(1)
+        clock.set(kst(day.day, 9))
+        await _admin_at(day)
+        await day.run("open")
+        await day.bid(lot, 0, 10_000)
+        clock.set(kst(day.day, 18))
+        await _admin_at(day)
+        await day.run("close")
+        winner = await day.token_of(day.bidders[0])
+        award_id = (await api.get("/api/v1/me/awards", headers=bearer(winner))).json()["items"][0]["id"]
+
+        async with open_market(api.app.state.settings, clock) as market:
+            async with SqlBiddingUnitOfWork(market.sessions) as expiry:
+                stale = await expiry.awards.get(award_id)  # what the expiry run read...
+                assert stale is not None
+                await market.awards.mark_paid(award_id)  # ...before the payment was recorded
+                stale.status = AwardStatus.EXPIRED
+                assert await expiry.awards.save(stale) is False
+                await expiry.commit()
+            async with SqlBiddingUnitOfWork(market.sessions) as check:
+                settled = await check.awards.get(award_id)
+        assert settled is not None
+        assert settled.status is AwardStatus.PAID

@@ -32,6 +32,11 @@ EXPECTED = {
     ("/api/v1/lots/{lot_id}/bids", "post"): {"201", "400", "401", "403", "404", "409", "422"},
     ("/api/v1/lots/{lot_id}/bids", "get"): {"200", "400", "404"},
     ("/api/v1/me/bids", "get"): {"200", "401"},
+    ("/api/v1/me/awards", "get"): {"200", "401"},
+    ("/api/v1/awards/{award_id}/checkout", "post"): {"201", "401", "403", "404", "409", "503"},
+    ("/api/v1/payments/confirm", "post"): {"200", "400", "401", "402", "403", "404", "409", "422", "503"},
+    ("/api/v1/payments/webhooks/toss", "post"): {"200", "400"},
+    ("/api/v1/admin/payments/{order_id}/refund", "post"): {"200", "400", "401", "403", "404", "409", "503"},
     ("/health/live", "get"): {"200"},
     ("/health/ready", "get"): {"200", "503"},
 }

@@ -13,6 +13,7 @@ class _BidTooLow(errors.Conflict):
     [
         (errors.Invalid("bad", field="x"), 400),
         (errors.Unauthenticated("who?"), 401),
+        (errors.PaymentRequired("declined"), 402),
         (errors.Forbidden("no"), 403),
         (errors.NotFound("none"), 404),
         (errors.Conflict("clash"), 409),

@@ -38,6 +38,9 @@ def test_values_are_parsed_from_strings() -> None:
         ("SAGOPALGO_LOG_LEVEL", "LOUD"),
         ("SAGOPALGO_AUTO_MIGRATE", "maybe"),
         ("SAGOPALGO_BID_GATE", "postgres"),
+        ("SAGOPALGO_TOSS_SECRET_KEY", "sk_without_mode"),
+        ("SAGOPALGO_TOSS_CLIENT_KEY", "test_ck with spaces"),
+        ("SAGOPALGO_PAYMENT_RECONCILE_SECONDS", "-1"),
     ],
 )
 def test_malformed_values_stop_start_up_naming_the_variable(var: str, value: str) -> None:
@@ -48,3 +51,35 @@ def test_malformed_values_stop_start_up_naming_the_variable(var: str, value: str
 def test_missing_required_setting_is_named() -> None:
     with pytest.raises(SettingsError, match="SAGOPALGO_JWT_SECRET"):
         Settings().require("jwt_secret")
+
+
+def test_toss_keys_come_in_a_matching_pair_and_the_secret_never_shows() -> None:
+    settings = load_settings(
+        {
+            "SAGOPALGO_TOSS_SECRET_KEY": "test_sk_0123456789abcdef",
+            "SAGOPALGO_TOSS_CLIENT_KEY": "test_ck_0123456789abcdef",
+            "SAGOPALGO_JWT_SECRET": "j" * 40,
+        }
+    )
+    assert settings.toss_base_url == "https://api.tosspayments.com"
+    assert "test_sk_0123456789abcdef" not in repr(settings)
+    assert "j" * 40 not in repr(settings)
+    assert "test_ck_0123456789abcdef" in repr(settings)  # the client key is public
+    assert "toss_secret_key='********'" in repr(settings)
+    with pytest.raises(SettingsError, match="SAGOPALGO_TOSS_CLIENT_KEY"):
+        load_settings({"SAGOPALGO_TOSS_SECRET_KEY": "test_sk_0123456789abcdef"})
+    with pytest.raises(SettingsError, match="both test or both live"):
+        load_settings(
+            {
+                "SAGOPALGO_TOSS_SECRET_KEY": "live_sk_0123456789",
+                "SAGOPALGO_TOSS_CLIENT_KEY": "test_ck_0123456789",
+            }
+        )
+    with pytest.raises(SettingsError, match="SAGOPALGO_TOSS_BASE_URL"):
+        load_settings(
+            {
+                "SAGOPALGO_TOSS_SECRET_KEY": "live_sk_0123456789",
+                "SAGOPALGO_TOSS_CLIENT_KEY": "live_ck_0123456789",
+                "SAGOPALGO_TOSS_BASE_URL": "http://127.0.0.1:9",
+            }
+        )

@@ -22,6 +22,7 @@ from sagopalgo.payments.domain import (
     ProviderInFlight,
     ProviderUnavailable,
 )
+from sagopalgo.platform.http.problems import status_for
 
 KST = timezone(timedelta(hours=9))
 
@@ -193,6 +194,10 @@ def test_rejections_keep_the_problem_code_of_the_api() -> None:
         "REJECT_CARD_COMPANY",
         {"tossCode": "REJECT_CARD_COMPANY"},
     )
+    # API.md: Toss's refusal is a 402; an expired checkout is one too.
+    assert status_for(rejected) == 402
+    assert status_for(PaymentSessionExpired("NOT_FOUND_PAYMENT_SESSION", "late")) == 402
+    assert status_for(CancelRejected("NOT_CANCELABLE_AMOUNT", "no")) == 422
 
 
 @pytest.mark.parametrize(

@@ -135,7 +135,13 @@ class AwardRepository(Protocol):
 
     async def of_winner(self, winner_id: int, page: PageRequest) -> Page[Award]: ...
 
-    async def save(self, award: Award) -> None: ...
+    async def save(self, award: Award) -> bool:
+        """Move a ``PAYMENT_DUE`` award to its new status; ``False`` if it had left that status already.
+
+        An award leaves ``PAYMENT_DUE`` once (paid or expired), so a payment and an expiry racing
+        for it cannot both win: the loser's save changes nothing.
+        """
+        ...
 
     async def due_to_expire(self, now: datetime, limit: int) -> list[Award]:
         """Awards still ``PAYMENT_DUE`` whose deadline has passed."""

@@ -18,6 +18,7 @@ __all__ = [
     "IdempotencyKeyReused",
     "Invalid",
     "NotFound",
+    "PaymentRequired",
     "RateLimited",
     "Rejected",
     "TooLarge",
@@ -80,6 +81,12 @@ class Rejected(DomainError):
     """A business rule refuses the request as such (a bid over the limit)."""
 
     code = "REJECTED"
+
+
+class PaymentRequired(DomainError):
+    """A payment was refused (a declined card, an expired checkout): the payer has to act."""
+
+    code = "PAYMENT_REQUIRED"
 
 
 class TooLarge(DomainError):

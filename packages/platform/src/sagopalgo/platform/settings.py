@@ -24,6 +24,13 @@ ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]
 """A time of day in Asia/Seoul, ``HH:MM``."""
 
 
+TossKey = Annotated[str, msgspec.Meta(pattern=r"^(test|live)_[A-Za-z0-9_]{4,200}$")]
+"""A Toss API key: ``test_…`` or ``live_…``, then letters, digits and underscores."""
+
+_SECRETS = frozenset({"jwt_secret", "toss_secret_key"})
+"""Fields that ``repr`` (and so any log line or traceback showing the settings) never shows."""
+
+
 class SettingsError(ValueError):
     """A setting is missing or malformed; the message names the environment variable."""
 
@@ -102,10 +109,46 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     catches up at start. ``off``: something else runs them (EventBridge Scheduler → Lambda in AWS)."""
     schedule_tick_seconds: Annotated[float, msgspec.Meta(ge=0.05, le=300)] = 15.0
     """How often the in-process schedule looks for due transitions (a close is at most this late)."""
+    toss_secret_key: TossKey | None = None
+    """Toss Payments secret key (``test_sk_…``/``live_sk_…``, or the widget family's ``…_gsk_…``).
+
+    Sent only to Toss, as Basic auth; never logged, and hidden from this struct's ``repr``. Unset:
+    the payment endpoints answer 503 (every other part of the marketplace runs).
+    """
+    toss_client_key: TossKey | None = None
+    """The client key of the same family, handed to the browser for Toss's checkout."""
+    toss_base_url: str = "https://api.tosspayments.com"
+    """Toss's API; the demo points it at its local fake Toss (a live key is only sent over HTTPS)."""
+    payment_reconcile_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 30.0
+    """How often each API process settles orders left in ``CONFIRMING`` (0 turns the loop off)."""
 
     def __post_init__(self) -> None:
         if not self.auction_opens < self.auction_closes <= self.auction_hard_cap:
             raise ValueError("the auction must open before it closes, and close no later than its hard cap")
+
+    def check(self) -> None:
+        """Rules across settings that ``load_settings`` applies once every value is read."""
+        secret, client = self.toss_secret_key, self.toss_client_key
+        if (secret is None) != (client is None):
+            raise SettingsError(
+                "set both SAGOPALGO_TOSS_SECRET_KEY and SAGOPALGO_TOSS_CLIENT_KEY, or neither"
+            )
+        if secret is not None and client is not None:
+            if secret.startswith("live_") != client.startswith("live_"):
+                raise SettingsError(
+                    "SAGOPALGO_TOSS_SECRET_KEY and SAGOPALGO_TOSS_CLIENT_KEY: both test or both live keys"
+                )
+            if secret.startswith("live_") and not self.toss_base_url.startswith("https://"):
+                raise SettingsError("SAGOPALGO_TOSS_BASE_URL must be https:// for a live Toss secret key")
+
+    def __rich_repr__(self) -> list[tuple[str, Any]]:
+        return [
+            (name, "********" if name in _SECRETS and getattr(self, name) else getattr(self, name))
+            for name in self.__struct_fields__
+        ]
+
+    def __repr__(self) -> str:
+        return f"Settings({', '.join(f'{name}={value!r}' for name, value in self.__rich_repr__())})"
 
     @property
     def api_base_url(self) -> str:
@@ -156,6 +199,8 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: Any) ->
         except msgspec.ValidationError as exc:
             raise SettingsError(f"{env_name(key)} is invalid: {exc}") from None
     try:
-        return msgspec.convert(raw, Settings, strict=False)
+        settings = msgspec.convert(raw, Settings, strict=False)
     except msgspec.ValidationError as exc:  # pragma: no cover - every field was checked above
         raise SettingsError(str(exc)) from None
+    settings.check()
+    return settings

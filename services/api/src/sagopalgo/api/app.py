@@ -36,6 +36,7 @@ from sagopalgo.catalog.adapters.http.controllers import (
 )
 from sagopalgo.catalog.adapters.http.media import MediaController
 from sagopalgo.kernel.clock import Clock, SystemClock
+from sagopalgo.payments.adapters.http.controllers import PaymentsController, TossWebhookController
 from sagopalgo.platform.http.app import common_app_kwargs
 from sagopalgo.platform.http.health import ReadinessCheck, health_handlers, redis_check
 from sagopalgo.platform.idempotency import (
@@ -103,6 +104,7 @@ def create_app(
             events=market.events,
             auction_days=market.days,
             awards=market.awards,
+            payments=market.payments,
         )
         stop = asyncio.Event()
         consumer = settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
@@ -117,6 +119,18 @@ def create_app(
             if settings.schedule == "inprocess"
             else None
         )
+        # Every process settles orders a lost answer or a crash left CONFIRMING, whatever runs the
+        # day's schedule: each step is a compare-and-set and each Toss call idempotent, so no lock.
+        reconciler = (
+            asyncio.create_task(
+                market.payments.run_reconciler(stop, settings.payment_reconcile_seconds),
+                name="payment-reconciler",
+            )
+            if market.payments.enabled and settings.payment_reconcile_seconds > 0
+            else None
+        )
+        if not market.payments.enabled:
+            _log.warning("payments are off: set SAGOPALGO_TOSS_SECRET_KEY and SAGOPALGO_TOSS_CLIENT_KEY")
         # Everything built so far lives as long as the process: take it out of the collector's
         # generations, so a full collection during a bidding spike walks only request garbage.
         gc.freeze()
@@ -128,7 +142,7 @@ def create_app(
             yield
         finally:
             stop.set()
-            background = {writer} | ({schedule} if schedule else set())
+            background = {writer} | {task for task in (schedule, reconciler) if task is not None}
             _, late = await asyncio.wait(background, timeout=5)  # let the work under way commit
             for task in late:
                 task.cancel()
@@ -151,6 +165,8 @@ def create_app(
         BidWriterController,
         AuctionDaysController,
         AwardsController,
+        PaymentsController,
+        TossWebhookController,
         *health_handlers,
     ]
     if not settings.s3_bucket:  # the embedded image store receives and serves the files itself

@@ -25,6 +25,8 @@ from sagopalgo.bidding.adapters.sql.repository import SqlBiddingUnitOfWork
 from sagopalgo.bidding.application.auction_day import AuctionDayService
 from sagopalgo.bidding.application.awards import AwardsService
 from sagopalgo.bidding.application.service import BiddingService
+from sagopalgo.bidding.contract import AwardStatus, AwardView
+from sagopalgo.bidding.domain.award import AwardNotPayable
 from sagopalgo.bidding.domain.gate import GateLot
 from sagopalgo.bidding.ports import BidGate, BidLog, LogEntry, LotFacts, TransitionLock
 from sagopalgo.catalog.adapters.cache import MemoryLotCache, RedisLotCache
@@ -36,6 +38,11 @@ from sagopalgo.catalog.contract import LotStatus, LotView
 from sagopalgo.catalog.domain.schedule import AuctionWindow
 from sagopalgo.catalog.ports import ImageStore, LotCache, PriceFeed
 from sagopalgo.kernel.clock import Clock
+from sagopalgo.kernel.identity import Principal
+from sagopalgo.payments.adapters.sql.repository import SqlPaymentsUnitOfWork
+from sagopalgo.payments.adapters.toss import TossPaymentProvider
+from sagopalgo.payments.application.service import PaymentsService
+from sagopalgo.payments.domain import AwardExpired, AwardState, AwardToPay
 from sagopalgo.platform.redis import create_redis
 from sagopalgo.platform.settings import Settings, SettingsError
 from sagopalgo.platform.sql import create_engine, session_factory
@@ -45,6 +52,7 @@ from sagopalgo.realtime.ports import LotEventLog
 
 __all__ = [
     "LOCAL_UPLOAD_PATH",
+    "BiddingAwards",
     "CatalogDayLots",
     "GatePrices",
     "LocalBus",
@@ -56,6 +64,7 @@ __all__ = [
     "build_bidding",
     "build_catalog",
     "build_image_store",
+    "build_payments",
     "event_log",
     "open_market",
 ]
@@ -335,6 +344,71 @@ def build_auction_days(
     return days, AwardsService(uow=uow, lots=lots, titles=lots, clock=clock)
 
 
+# ---------------------------------------------------------------- payments
+_AWARD_STATE = {
+    AwardStatus.PAYMENT_DUE: AwardState.DUE,
+    AwardStatus.PAID: AwardState.PAID,
+    AwardStatus.EXPIRED: AwardState.EXPIRED,
+}
+
+
+class BiddingAwards:
+    """Payments' ``Awards`` port: bidding's awards (through its contract) and the lot's title."""
+
+    def __init__(self, awards: AwardsService, catalog: CatalogService) -> None:
+        self._awards, self._catalog = awards, catalog
+
+    async def for_winner(self, actor: Principal, award_id: int) -> AwardToPay:
+        view: AwardView = await self._awards.award_for_winner(actor, award_id)
+        titles = await self._catalog.titles([view.lot_id])
+        return AwardToPay(
+            award_id=view.id,
+            lot_id=view.lot_id,
+            winner_id=view.winner_id,
+            amount=view.amount,
+            pay_by=view.pay_by,
+            state=_AWARD_STATE[view.status],
+            title=titles.get(view.lot_id, ""),
+        )
+
+    async def mark_paid(self, award_id: int) -> None:
+        try:
+            await self._awards.mark_paid(award_id)
+        except AwardNotPayable as refused:
+            if refused.code == "AWARD_EXPIRED":
+                raise AwardExpired(refused.message) from None
+            raise
+
+
+def toss_provider(settings: Settings) -> TossPaymentProvider | None:
+    """The Toss client the settings name, or ``None`` when the deployment has no Toss keys."""
+    if settings.toss_secret_key is None:
+        return None
+    return TossPaymentProvider(settings.toss_secret_key, base_url=settings.toss_base_url)
+
+
+def build_payments(
+    sessions: async_sessionmaker[Any],
+    settings: Settings,
+    clock: Clock,
+    *,
+    awards: AwardsService,
+    catalog: CatalogService,
+    provider: TossPaymentProvider | None,
+) -> PaymentsService:
+    # Toss's customerKey for a user: an HMAC under a key derived from the secret key, so it is
+    # stable per user and nobody can derive another user's key from a user id.
+    secret = hashlib.sha256(b"sagopalgo-toss-customer:" + (settings.toss_secret_key or "").encode()).digest()
+    return PaymentsService(
+        uow=lambda: SqlPaymentsUnitOfWork(sessions),
+        provider=provider,
+        awards=BiddingAwards(awards, catalog),
+        clock=clock,
+        client_key=settings.toss_client_key,
+        customer_secret=secret,
+    )
+
+
 @dataclass
 class Market:
     """Every long-lived part of the marketplace one process needs, built from settings."""
@@ -349,6 +423,7 @@ class Market:
     events: LotEventLog
     days: AuctionDayService
     awards: AwardsService
+    payments: PaymentsService
 
 
 @asynccontextmanager
@@ -370,6 +445,7 @@ async def open_market(
         if settings.redis_url
         else None
     )
+    toss: TossPaymentProvider | None = None
     try:
         sessions = session_factory(engine)
         images = build_image_store(settings)
@@ -386,8 +462,14 @@ async def open_market(
         days, awards = build_auction_days(
             sessions, settings, clock, catalog=catalog, bidding=bidding, engine=engine, redis=redis
         )
-        yield Market(settings, engine, redis, sessions, images, catalog, bidding, events, days, awards)
+        toss = toss_provider(settings)
+        payments = build_payments(sessions, settings, clock, awards=awards, catalog=catalog, provider=toss)
+        yield Market(
+            settings, engine, redis, sessions, images, catalog, bidding, events, days, awards, payments
+        )
     finally:
+        if toss is not None:
+            await toss.aclose()
         if redis is not None:
             await redis.aclose()
         await engine.dispose()

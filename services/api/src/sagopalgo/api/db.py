@@ -16,12 +16,13 @@ from sqlalchemy import MetaData
 from sagopalgo.accounts.adapters.sql.tables import metadata as accounts_metadata
 from sagopalgo.bidding.adapters.sql.tables import metadata as bidding_metadata
 from sagopalgo.catalog.adapters.sql.tables import metadata as catalog_metadata
+from sagopalgo.payments.adapters.sql.tables import metadata as payments_metadata
 
 __all__ = ["alembic_config", "check_no_drift", "target_metadata", "upgrade"]
 
 
 def target_metadata() -> list[MetaData]:
-    return [accounts_metadata, catalog_metadata, bidding_metadata]
+    return [accounts_metadata, catalog_metadata, bidding_metadata, payments_metadata]
 
 
 def alembic_config(database_url: str) -> Config:

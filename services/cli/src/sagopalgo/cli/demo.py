@@ -1,7 +1,9 @@
 """``sagopalgo demo``: the whole marketplace in one process on embedded defaults, with demo data.
 
 Both services run in this one event loop, so they share in-process adapters (the event bus, once
-bidding exists) and nothing outside Python is needed: SQLite, in-process stores, local files.
+bidding exists) and nothing outside Python is needed: SQLite, in-process stores, local files. The
+payment provider is a local fake of Toss Payments (the sandbox), on a port of its own, that sends
+its webhooks to the API: winners can check out and pay with no Toss account.
 """
 
 from __future__ import annotations
@@ -23,12 +25,16 @@ from sagopalgo.cli.demo_lots import seed_lots
 from sagopalgo.cli.serving import bind, server_for
 from sagopalgo.kernel.clock import Clock, SystemClock
 from sagopalgo.kernel.identity import Principal
+from sagopalgo.payments.adapters.fake_toss import DEFAULT_SECRET_KEY, FakeToss
 from sagopalgo.platform.logs import configure_logging
 from sagopalgo.platform.settings import Settings, load_settings
 from sagopalgo.platform.sql import create_engine, session_factory
 from sagopalgo.sse.app import create_app as create_sse
 
-__all__ = ["DEMO_USERS", "DemoUser", "run_demo", "seed_demo"]
+__all__ = ["DEMO_TOSS_CLIENT_KEY", "DEMO_USERS", "DemoUser", "run_demo", "seed_demo"]
+
+DEMO_TOSS_CLIENT_KEY = "test_ck_sagopalgo_fake_0000000000"
+"""The sandbox's client key; its secret key is the fake Toss's own (``DEFAULT_SECRET_KEY``)."""
 
 
 @dataclass(frozen=True)
@@ -47,8 +53,11 @@ DEMO_USERS = (
 )
 
 
-def _demo_settings(data_dir: Path, host: str, port: int, sse_port: int) -> Settings:
-    """Embedded defaults under ``data_dir``; ``port`` is the real bound port (upload URLs name it)."""
+def _demo_settings(data_dir: Path, host: str, port: int, sse_port: int, toss_url: str) -> Settings:
+    """Embedded defaults under ``data_dir``; ``port`` is the real bound port (upload URLs name it).
+
+    Payments go to the local fake Toss at ``toss_url`` with its test keys.
+    """
     data_dir.mkdir(parents=True, exist_ok=True)
     secret_file = data_dir / "jwt-secret"
     if not secret_file.exists():
@@ -65,6 +74,9 @@ def _demo_settings(data_dir: Path, host: str, port: int, sse_port: int) -> Setti
         log_format="console",
         public_base_url=f"http://{host}:{port}",
         media_dir=str((data_dir / "media").resolve()),
+        toss_secret_key=DEFAULT_SECRET_KEY,
+        toss_client_key=DEMO_TOSS_CLIENT_KEY,
+        toss_base_url=toss_url,
     )
 
 
@@ -103,32 +115,38 @@ async def run_demo(*, host: str, port: int, sse_port: int, data_dir: Path, fresh
         shutil.rmtree(data_dir)
     api_sock, sse_sock = bind(host, port), bind(host, sse_port)
     api_port, sse_real_port = api_sock.getsockname()[1], sse_sock.getsockname()[1]
-    settings = _demo_settings(data_dir, host, api_port, sse_real_port)
-    configure_logging("INFO", "console", service="sagopalgo-demo")
-    await asyncio.to_thread(upgrade, settings.database_url)
-    window, listed = await seed_demo(settings)
-    regular = auction_window(settings)
-    bus = LocalBus()  # one in-process gate and event log, shared by both apps
-    api = server_for(create_api(settings, bus=bus), settings)
-    sse = server_for(create_sse(settings, events=bus.events), settings)
     base = f"http://{host}:{api_port}"
-    click.echo(
-        "\n".join(
-            [
-                "",
-                "Sagopalgo demo (embedded: SQLite, in-process stores; no Redis or MariaDB needed)",
-                f"  API          {base}/api/v1",
-                f"  API docs     {base}/schema",
-                f"  SSE service  http://{host}:{sse_real_port}/sse/v1",
-                f"  data         {data_dir.resolve()}",  # noqa: ASYNC240
-                f"  open now     today's demo lots, {window.opens:%H:%M}-{window.closes:%H:%M} KST"
-                f" ({listed} lots listed at this start)",
-                f"  your lots    follow the regular window {regular.opens:%H:%M}-{regular.closes:%H:%M} KST",
-                "  demo logins (email / password):",
-                *(f"    {u.email:<24} {u.password}{'   (admin)' if u.admin else ''}" for u in DEMO_USERS),
-                "Press Ctrl+C to stop.",
-                "",
-            ]
-        ),
-    )
-    await asyncio.gather(api.serve(sockets=[api_sock]), sse.serve(sockets=[sse_sock]))
+    # The Toss sandbox: a fake Toss on a free port (its own thread) whose webhooks reach this API.
+    sandbox = FakeToss(webhook_url=f"{base}/api/v1/payments/webhooks/toss")
+    with sandbox.running(host) as toss_url:
+        settings = _demo_settings(data_dir, host, api_port, sse_real_port, toss_url)
+        configure_logging("INFO", "console", service="sagopalgo-demo")
+        await asyncio.to_thread(upgrade, settings.database_url)
+        window, listed = await seed_demo(settings)
+        regular = auction_window(settings)
+        bus = LocalBus()  # one in-process gate and event log, shared by both apps
+        api = server_for(create_api(settings, bus=bus), settings)
+        sse = server_for(create_sse(settings, events=bus.events), settings)
+        click.echo(
+            "\n".join(
+                [
+                    "",
+                    "Sagopalgo demo (embedded: SQLite, in-process stores; no Redis or MariaDB needed)",
+                    f"  API          {base}/api/v1",
+                    f"  API docs     {base}/schema",
+                    f"  SSE service  http://{host}:{sse_real_port}/sse/v1",
+                    f"  Toss sandbox {toss_url}  (a local fake of Toss Payments; POST /_test/authenticate",
+                    "               {orderId, amount} stands in for the buyer's checkout window)",
+                    f"  data         {data_dir.resolve()}",  # noqa: ASYNC240
+                    f"  open now     today's demo lots, {window.opens:%H:%M}-{window.closes:%H:%M} KST"
+                    f" ({listed} lots listed at this start)",
+                    "  your lots    follow the regular window"
+                    f" {regular.opens:%H:%M}-{regular.closes:%H:%M} KST",
+                    "  demo logins (email / password):",
+                    *(f"    {u.email:<24} {u.password}{'   (admin)' if u.admin else ''}" for u in DEMO_USERS),
+                    "Press Ctrl+C to stop.",
+                    "",
+                ]
+            ),
+        )
+        await asyncio.gather(api.serve(sockets=[api_sock]), sse.serve(sockets=[sse_sock]))

@@ -5,8 +5,9 @@ same idempotent use cases as the in-process schedule and the admin endpoints, un
 
 The schedules (infra/) send ``{"transition": "open"}`` at 09:00, ``{"transition": "close"}`` every
 minute from 18:00 to the hard cap (lots in extended bidding close on a later run), and
-``{"transition": "expire"}`` hourly; ``"day"`` (``YYYY-MM-DD``) may name a day, today in Korea
-otherwise. Configuration comes from the same ``SAGOPALGO_*`` variables as the API service.
+``{"transition": "expire"}`` hourly (which first reconciles payments left ``CONFIRMING``);
+``"day"`` (``YYYY-MM-DD``) may name a day, today in Korea otherwise. Configuration comes from the
+same ``SAGOPALGO_*`` variables as the API service.
 """
 
 from __future__ import annotations
@@ -41,7 +42,19 @@ async def run(event: ScheduledRun, settings: Settings, clock: Clock) -> dict[str
         elif event.transition == "close":
             done = await days.close_day(event.day, trigger="lambda")
         else:
+            # Settle payments a lost answer left CONFIRMING first, so an award whose money Toss
+            # took is recorded paid before its deadline lapses it (the API processes also do this
+            # every PAYMENT_RECONCILE_SECONDS; this run covers deployments with none running).
+            settled = await market.payments.reconcile()
             done = await days.expire_awards(trigger="lambda")
+            return {
+                "day": done.day.isoformat(),
+                "transition": done.transition,
+                "changed": done.changed,
+                "paymentsCompleted": settled.completed,
+                "paymentsReleased": settled.released,
+                "paymentsRefunded": settled.refunded,
+            }
     return {"day": done.day.isoformat(), "transition": done.transition, "changed": done.changed}
 
 

@@ -120,13 +120,15 @@ class AuctionDayService:
     async def _expire_due(self, _through: date) -> int:
         async with self._uow() as uow:
             due = await uow.awards.due_to_expire(self._clock.now(), self._batch)
+            lapsed = []
             for award in due:
                 award.status = AwardStatus.EXPIRED
-                await uow.awards.save(award)
+                if await uow.awards.save(award):  # not if a payment settled it meanwhile
+                    lapsed.append(award)
             await uow.commit()
-        for award in due:
+        for award in lapsed:
             await self._lots.lapse(award.lot_id)
-        return len(due)
+        return len(lapsed)
 
     async def recent_runs(self, limit: int = 50) -> list[DayRun]:
         async with self._uow() as uow:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from sagopalgo.bidding.contract import AwardStatus, AwardView
-from sagopalgo.bidding.domain.award import Award
+from sagopalgo.bidding.domain.award import Award, AwardNotPayable
 from sagopalgo.bidding.ports import BiddingUnitOfWork, DayLots, LotTitles
 from sagopalgo.kernel.clock import Clock
 from sagopalgo.kernel.errors import Forbidden, NotFound
@@ -56,14 +56,24 @@ class AwardsService:
         return award_view(award)
 
     async def mark_paid(self, award_id: int) -> AwardView:
-        """The payment was confirmed: the award and its lot are paid (idempotent)."""
+        """The payment was confirmed: the award and its lot are paid (idempotent).
+
+        Raises ``AwardNotPayable`` (``AWARD_EXPIRED``) if the award lapsed first: the payer must
+        then be refunded, since the lot may already be relisted.
+        """
+        saved = True
         async with self._uow() as uow:
             award = await uow.awards.get(award_id)
             if award is None:
                 raise NotFound("No such award.")
-            if award.status is not AwardStatus.PAID:
+            if award.status is AwardStatus.PAYMENT_DUE:
                 award.status, award.paid_at = AwardStatus.PAID, self._clock.now()
-                await uow.awards.save(award)
+                saved = await uow.awards.save(award)
                 await uow.commit()
+        if not saved:  # a racing payment or expiry settled it first: read what won
+            async with self._uow() as uow:
+                award = await uow.awards.get(award_id) or award
+        if award.status is AwardStatus.EXPIRED:
+            raise AwardNotPayable("The payment deadline for this award has passed.", code="AWARD_EXPIRED")
         await self._lots.paid(award.lot_id)
         return award_view(award)

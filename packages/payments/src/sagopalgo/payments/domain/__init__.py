@@ -1,16 +1,25 @@
-"""Pure payment values and the errors a payment provider's answers become."""
+"""Pure payment values: orders for awards, Toss's payments, and the errors of both."""
 
 from sagopalgo.payments.domain.errors import (
+    AlreadyPaid,
+    AlreadyRefunded,
+    AmountMismatch,
+    AwardExpired,
     CancelRejected,
+    NotRefundable,
+    OrderClosed,
     PaymentAlreadyCanceled,
     PaymentAlreadyProcessed,
+    PaymentInProgress,
     PaymentNotFound,
     PaymentRejected,
+    PaymentsDisabled,
     PaymentSessionExpired,
     ProviderAuthFailed,
     ProviderInFlight,
     ProviderUnavailable,
 )
+from sagopalgo.payments.domain.order import ORDER_ID_PATTERN, AwardState, AwardToPay, Order, OrderStatus
 from sagopalgo.payments.domain.payment import (
     PaymentCancel,
     PaymentFailure,
@@ -20,16 +29,29 @@ from sagopalgo.payments.domain.payment import (
 )
 
 __all__ = [
+    "ORDER_ID_PATTERN",
+    "AlreadyPaid",
+    "AlreadyRefunded",
+    "AmountMismatch",
+    "AwardExpired",
+    "AwardState",
+    "AwardToPay",
     "CancelRejected",
+    "NotRefundable",
+    "Order",
+    "OrderClosed",
+    "OrderStatus",
     "PaymentAlreadyCanceled",
     "PaymentAlreadyProcessed",
     "PaymentCancel",
     "PaymentFailure",
+    "PaymentInProgress",
     "PaymentNotFound",
     "PaymentRejected",
     "PaymentSessionExpired",
     "PaymentStatus",
     "PaymentWebhook",
+    "PaymentsDisabled",
     "ProviderAuthFailed",
     "ProviderInFlight",
     "ProviderUnavailable",

@@ -8,26 +8,35 @@ down), are ``ProviderUnavailable``: the buyer sees a 503 and may retry.
 
 from __future__ import annotations
 
-from sagopalgo.kernel.errors import Conflict, NotFound, Rejected, Unavailable
+from sagopalgo.kernel.errors import Conflict, NotFound, PaymentRequired, Rejected, Unavailable
 
 __all__ = [
+    "AlreadyPaid",
+    "AlreadyRefunded",
+    "AmountMismatch",
+    "AwardExpired",
     "CancelRejected",
+    "NotRefundable",
+    "OrderClosed",
     "PaymentAlreadyCanceled",
     "PaymentAlreadyProcessed",
+    "PaymentInProgress",
     "PaymentNotFound",
     "PaymentRejected",
     "PaymentSessionExpired",
+    "PaymentsDisabled",
     "ProviderAuthFailed",
     "ProviderInFlight",
     "ProviderUnavailable",
 ]
 
 
-class PaymentRejected(Rejected):
+class PaymentRejected(PaymentRequired):
     """The provider refused to approve the payment: a declined card, a limit, a mismatch.
 
-    API.md answers it with 402 ``PAYMENT_REJECTED`` carrying Toss's code. Retrying the same request
-    will not help; the buyer has to act (another card, a new checkout).
+    API.md answers it with 402 ``PAYMENT_REJECTED`` carrying Toss's code (the ``PaymentRequired``
+    kind). Retrying the same request will not help; the buyer has to act (another card, a new
+    checkout).
     """
 
     code = "PAYMENT_REJECTED"
@@ -99,3 +108,50 @@ class ProviderInFlight(ProviderUnavailable):
 
 class ProviderAuthFailed(ProviderUnavailable):
     """The provider refused our credentials: a deployment fault, never the buyer's, never retried."""
+
+
+# ---------------------------------------------------------------- our own rules (orders for awards)
+class AlreadyPaid(Conflict):
+    """The award or order is paid already (API.md: a paid order → 409 ``ALREADY_PAID``)."""
+
+    code = "ALREADY_PAID"
+
+
+class AwardExpired(Conflict):
+    """The award's payment deadline has passed: it can no longer be paid."""
+
+    code = "AWARD_EXPIRED"
+
+
+class PaymentInProgress(Conflict):
+    """The award's order is being confirmed with another payment; wait for that answer."""
+
+    code = "PAYMENT_IN_PROGRESS"
+
+
+class OrderClosed(Conflict):
+    """This order's attempt failed; a new checkout issues a new order for the award."""
+
+    code = "ORDER_CLOSED"
+
+
+class AmountMismatch(Rejected):
+    """The amount to confirm is not the award's (a tampered checkout): refused before Toss is asked."""
+
+    code = "AMOUNT_MISMATCH"
+
+
+class AlreadyRefunded(Conflict):
+    code = "ALREADY_REFUNDED"
+
+
+class NotRefundable(Conflict):
+    """Only a paid order can be refunded."""
+
+    code = "NOT_REFUNDABLE"
+
+
+class PaymentsDisabled(Unavailable):
+    """No Toss keys are configured for this deployment."""
+
+    code = "PAYMENTS_DISABLED"

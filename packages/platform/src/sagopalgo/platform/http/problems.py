@@ -60,6 +60,7 @@ class Problem(msgspec.Struct, omit_defaults=True):
 _KIND_STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
     (errors.Invalid, 400),
     (errors.Unauthenticated, 401),
+    (errors.PaymentRequired, 402),
     (errors.Forbidden, 403),
     (errors.NotFound, 404),
     (errors.Conflict, 409),
@@ -73,6 +74,7 @@ _KIND_STATUS: tuple[tuple[type[errors.DomainError], int], ...] = (
 _STATUS_CODE = {
     400: "VALIDATION_FAILED",
     401: "UNAUTHENTICATED",
+    402: "PAYMENT_REQUIRED",
     403: "FORBIDDEN",
     404: "NOT_FOUND",
     405: "METHOD_NOT_ALLOWED",

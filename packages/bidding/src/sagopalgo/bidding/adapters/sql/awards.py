@@ -74,12 +74,15 @@ class SqlAwardRepository:
         )
         return Page([_award(r) for r in rows], page.page, page.size, total)
 
-    async def save(self, award: Award) -> None:
-        await self._s.execute(
+    async def save(self, award: Award) -> bool:
+        # Compare-and-set on the status: the row's latest committed value decides (InnoDB's UPDATE
+        # reads it under a lock; SQLite has one writer), not this transaction's snapshot.
+        result = await self._s.execute(
             update(awards)
-            .where(awards.c.id == award.id)
+            .where(awards.c.id == award.id, awards.c.status == AwardStatus.PAYMENT_DUE.value)
             .values(status=award.status.value, paid_at=award.paid_at)
         )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
 
     async def due_to_expire(self, now: datetime, limit: int) -> list[Award]:
         rows = await self._s.execute(

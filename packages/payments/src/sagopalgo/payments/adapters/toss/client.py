@@ -154,13 +154,22 @@ class TossPaymentProvider:
 
     # ------------------------------------------------------------------ the port
     async def confirm(
-        self, payment_key: str, order_id: str, amount: int, idempotency_key: str
+        self,
+        payment_key: str,
+        order_id: str,
+        amount: int,
+        idempotency_key: str,
+        *,
+        test_code: str | None = None,
     ) -> TossPayment:
         _check_key(idempotency_key)
         if isinstance(amount, bool) or not isinstance(amount, int) or amount < 1:
             raise ValueError("amount must be a positive integer (KRW)")
         body = ConfirmRequest(payment_key=payment_key, order_id=order_id, amount=amount)
-        return await self._call("confirm", "POST", "/v1/payments/confirm", encode(body), idempotency_key)
+        extra = {"TossPayments-Test-Code": test_code} if test_code and self._mode == "test" else None
+        return await self._call(
+            "confirm", "POST", "/v1/payments/confirm", encode(body), idempotency_key, extra_headers=extra
+        )
 
     async def by_order(self, order_id: str) -> TossPayment:
         return await self._call("lookup", "GET", f"/v1/payments/orders/{_segment(order_id)}")
@@ -188,8 +197,10 @@ class TossPaymentProvider:
         path: str,
         body: bytes | None = None,
         idempotency_key: str | None = None,
+        *,
+        extra_headers: Mapping[str, str] | None = None,
     ) -> TossPayment:
-        headers = {}
+        headers = dict(extra_headers or {})
         if body is not None:
             headers["Content-Type"] = "application/json"
         if idempotency_key is not None:

@@ -1,0 +1,1 @@
+"""Payments in SQL: orders and webhook receipts (SQLite embedded, MariaDB in production)."""

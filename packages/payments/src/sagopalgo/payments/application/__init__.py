@@ -1,0 +1,1 @@
+"""Payments use cases: checkout, confirm, refunds, webhooks and reconciliation."""
