@@ -64,8 +64,8 @@ async def _listen(
 async def _storm(
     market: Market, apis: list[Service], kill_at: int | None
 ) -> tuple[list[dict[str, Any]], int]:
-    """Every bidder tries ``ATTEMPTS`` times; a lost connection is retried on the other API with the
-    same Idempotency-Key (what a client behind a load balancer does)."""
+    """Every bidder tries ``ATTEMPTS`` times; a lost connection or a 503 is retried on the other API
+    with the same Idempotency-Key (what a client behind a load balancer does)."""
     accepted: list[dict[str, Any]] = []
     sent = 0
     rng = random.Random(5)
@@ -90,6 +90,9 @@ async def _storm(
                             headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key},
                         )
                     except httpx.TransportError:
+                        continue
+                    if response.status_code == 503:  # "retry shortly" (a dependency timed out under
+                        await asyncio.sleep(0.2)  # this load): the same key makes the retry safe
                         continue
                     break
                 else:
