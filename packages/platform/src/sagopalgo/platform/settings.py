@@ -81,6 +81,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """No lot closes later than this, however long extended bidding runs."""
     public_base_url: str | None = None
     """How clients reach this API (``https://api.example.com``); defaults to ``http://host:port``."""
+    sse_public_url: str | None = None
+    """How browsers reach the SSE service (``https://live.example.com``); defaults to ``http://host:sse_port``.
+
+    The web pages open their live price stream there (and their Content-Security-Policy allows it).
+    """
     cdn_base_url: str | None = None
     """Base of image URLs (CloudFront in production); defaults to the API's own ``/media``."""
     media_dir: str = "./var/media"
@@ -153,6 +158,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     @property
     def api_base_url(self) -> str:
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def sse_base_url(self) -> str:
+        return (self.sse_public_url or f"http://{self.host}:{self.sse_port}").rstrip("/")
 
     @property
     def image_base_url(self) -> str:
