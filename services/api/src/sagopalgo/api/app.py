@@ -26,6 +26,7 @@ from sagopalgo.api.composition import (
     open_market,
 )
 from sagopalgo.api.db import upgrade
+from sagopalgo.api.web import unrouted_page, web_router, web_templates
 from sagopalgo.bidding.adapters.http.controllers import BidsController, BidWriterController
 from sagopalgo.bidding.adapters.http.days import AuctionDaysController, AwardsController
 from sagopalgo.bidding.application.auction_day import DaySchedule
@@ -53,7 +54,7 @@ _log = logging.getLogger("sagopalgo.api")
 
 DESCRIPTION = (
     "Sagopalgo's main API: accounts, lots, bids, search and payments. Errors are RFC 9457 problem "
-    "documents with a stable `code`."
+    "documents with a stable `code`. The same service serves the web pages (not described here)."
 )
 
 
@@ -168,13 +169,17 @@ def create_app(
         PaymentsController,
         TossWebhookController,
         *health_handlers,
+        *web_router(settings),
     ]
     if not settings.s3_bucket:  # the embedded image store receives and serves the files itself
         handlers.append(MediaController)
+    common = common_app_kwargs(settings, title="Sagopalgo API", description=DESCRIPTION)
+    common["exception_handlers"] |= unrouted_page(settings)
     return Litestar(
         route_handlers=handlers,
         on_app_init=[jwt_auth.on_app_init],
+        template_config=web_templates(settings),
         lifespan=[lifespan],
         state=State({"settings": settings, "clock": clock}),
-        **common_app_kwargs(settings, title="Sagopalgo API", description=DESCRIPTION),
+        **common,
     )
