@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from sagopalgo.cli.demo import DEMO_USERS
 from sagopalgo.cli.demo_lots import WON, png
 from sagopalgo.kernel.clock import SEOUL
-from tests.browser.conftest import PHONE, Demo, Visitors
+from tests.browser.conftest import ARTIFACTS, PHONE, Demo, Visitors
 
 pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
@@ -58,24 +58,28 @@ def test_two_browsers_on_one_lot_see_a_bid_and_its_history_within_a_second(
     expect(first.page.locator("#countdown")).to_have_text(re.compile(r"마감까지 \d\d:\d\d:\d\d"))
 
     minimum = int(first.page.locator("#minimum-bid").get_attribute("data-amount") or 0)
+    count = int(second.page.locator("#lot").get_attribute("data-bid-count") or 0)
     stale = second.page.locator("#bid-amount").input_value()
-    shown = f"{minimum:,}원"
-    # The second browser notes when its price changes, by its own clock (no polling delay).
+    shown, counted = f"{minimum:,}원", f"{count + 1}회"
+    # The second browser notes when its bid count moves, by its own clock (no polling delay).
     second.page.evaluate(
         """(expected) => new MutationObserver((_, observer) => {
-             if (document.getElementById("price").textContent === expected) {
+             if (document.getElementById("bid-count").textContent === expected) {
                window.__changedAt = Date.now(); observer.disconnect();
              }
-           }).observe(document.getElementById("price"),
+           }).observe(document.getElementById("bid-count"),
                       {childList: true, characterData: true, subtree: true})""",
-        shown,
+        counted,
     )
     first.page.fill("#bid-amount", str(minimum))
     clicked = time.time()
     first.page.click(".bid-form button[type=submit]")
-    expect(second.page.locator("#price")).to_have_text(shown)
+    expect(second.page.locator("#bid-count")).to_have_text(counted)
     took = second.page.evaluate("window.__changedAt") / 1000 - clicked
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "live-bid-latency.txt").write_text(f"bid -> other browser: {took:.3f} s\n")
     assert took < 1.0, f"the other browser saw the bid after {took:.3f} s"
+    expect(second.page.locator("#price")).to_have_text(shown)
     expect(second.page.locator("#history-rows tr").first).to_contain_text(shown)
     expect(second.page.locator("#history-rows tr").first).to_contain_text("입찰자")
     expect(first.page.get_by_test_id("bid-message")).to_contain_text("입찰했습니다")
