@@ -2,7 +2,8 @@
 
 The demo (``sagopalgo demo``) runs as a subprocess on free ports with a fresh data directory, as a
 newcomer would start it; Chromium is launched by path (no browser download can work here). Both
-are required: a missing Chromium fails the tests, it never skips them. Screenshots of the main
+are required: under CI a missing Chromium fails the tests, never skips them (elsewhere the plugin
+deselects them with a notice, as it does integration tests without their servers). Screenshots of the main
 pages go to ``test-artifacts/browser/`` (ignored by git; CI keeps it).
 """
 
@@ -21,9 +22,9 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
 
+from sagopalgo.testing.plugin import CHROMIUM
 from sagopalgo.testing.procs import BIN, free_port
 
-CHROMIUM = os.environ.get("SAGOPALGO_TEST_CHROMIUM", "/usr/bin/chromium")
 FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
