@@ -41,6 +41,7 @@ def test_values_are_parsed_from_strings() -> None:
         ("SAGOPALGO_TOSS_SECRET_KEY", "sk_without_mode"),
         ("SAGOPALGO_TOSS_CLIENT_KEY", "test_ck with spaces"),
         ("SAGOPALGO_PAYMENT_RECONCILE_SECONDS", "-1"),
+        ("SAGOPALGO_KEEP_ALIVE_SECONDS", "0"),
     ],
 )
 def test_malformed_values_stop_start_up_naming_the_variable(var: str, value: str) -> None:

@@ -69,6 +69,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     sse_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8001
     forwarded_allow_ips: str = "127.0.0.1"
     """Proxies whose X-Forwarded-For is trusted for the client address (rate limits key on it)."""
+    keep_alive_seconds: Annotated[int, msgspec.Meta(ge=1, le=4000)] = 5
+    """How long ``serve`` keeps an idle client connection open (uvicorn's default is 5 s).
+
+    Behind a load balancer that reuses its connections to the targets, this must outlast the
+    balancer's own idle timeout: a target that closes first races the balancer's next request on
+    that connection, and the client gets a 502 (AWS's ALB guidance; infra/ sets it above the ALB's).
+    """
     auto_migrate: bool = False
     """Run database migrations at start-up (the demo does; production runs ``sagopalgo migrate``)."""
     worker_id: str = ""

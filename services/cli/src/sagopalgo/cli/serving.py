@@ -83,6 +83,7 @@ def server_for(app: Litestar, settings: Settings) -> uvicorn.Server:
         access_log=False,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        timeout_keep_alive=settings.keep_alive_seconds,
         server_header=False,
         timeout_graceful_shutdown=10,
         lifespan="on",
