@@ -65,6 +65,8 @@ def test_the_api_is_told_where_images_live_and_which_origins_may_call_it(stack: 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_credentials_reach_the_tasks_only_as_ecs_secrets(stack: BuiltStack, service: str) -> None:
+    definitions = stack.task_definition(f"-{service}").inputs["containerDefinitions"]
+    assert isinstance(definitions, str), "no secret value flowed into the task definition"
     app = stack.containers(f"-{service}")[service]
     secrets = {s["name"]: s["valueFrom"] for s in app["secrets"]}
     assert not set(_env(app)) & SECRET_SETTINGS, "no credential is an environment value"

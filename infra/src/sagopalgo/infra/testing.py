@@ -169,14 +169,17 @@ class BuiltStack:
         assert len(found) == 1, f"{len(found)} {typ} named {name}: {[r.name for r in self.all(typ)]}"
         return found[0]
 
-    def containers(self, family_suffix: str) -> dict[str, dict[str, Any]]:
-        """A task definition's containers by name (its JSON parsed)."""
-        task = next(
+    def task_definition(self, family_suffix: str) -> Registered:
+        return next(
             t
             for t in self.all("aws:ecs/taskDefinition:TaskDefinition")
             if t.inputs["family"].endswith(family_suffix)
         )
-        return {c["name"]: c for c in json.loads(task.inputs["containerDefinitions"])}
+
+    def containers(self, family_suffix: str) -> dict[str, dict[str, Any]]:
+        """A task definition's containers by name (its JSON parsed, secret or not)."""
+        definitions = unsecret(self.task_definition(family_suffix).inputs["containerDefinitions"])
+        return {c["name"]: c for c in json.loads(definitions)}
 
     def __iter__(self) -> Iterator[Registered]:
         return iter(self.resources)
