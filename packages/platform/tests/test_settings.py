@@ -84,3 +84,20 @@ def test_toss_keys_come_in_a_matching_pair_and_the_secret_never_shows() -> None:
                 "SAGOPALGO_TOSS_BASE_URL": "http://127.0.0.1:9",
             }
         )
+
+
+def test_passwords_in_connection_urls_never_show() -> None:
+    settings = load_settings(
+        {
+            "SAGOPALGO_DATABASE_URL": "mysql+asyncmy://app:s3cret-pw@db.internal:3306/sagopalgo",
+            "SAGOPALGO_REDIS_URL": "rediss://:redis-pw@cache.internal:6379/0",
+        }
+    )
+    shown = repr(settings)
+    assert "s3cret-pw" not in shown
+    assert "redis-pw" not in shown
+    assert "mysql+asyncmy://app:********@db.internal:3306/sagopalgo" in shown
+    assert "rediss://:********@cache.internal:6379/0" in shown
+    assert settings.database_url.endswith(
+        "app:s3cret-pw@db.internal:3306/sagopalgo"
+    )  # only the repr hides it

@@ -125,3 +125,78 @@ async def test_one_heartbeat_timer_wakes_every_quiet_connection(log: LotEventLog
             assert item.id == published
     finally:
         await hub.close()
+
+
+class _CountingLog:
+    """The log, counting replays (``since``): a connection that needs none must not wait on one."""
+
+    def __init__(self, inner: LotEventLog) -> None:
+        self.inner, self.replays = inner, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    async def since(self, lot_id: int, after: str | None, limit: int) -> list[LotEvent]:
+        self.replays += 1
+        return await self.inner.since(lot_id, after, limit)
+
+
+async def test_only_a_connection_behind_the_follower_replays_and_none_misses_an_event(
+    log: LotEventLog,
+) -> None:
+    counting = _CountingLog(log)
+    hub = LotEventHub(counting, _same, block_ms=50)  # type: ignore[arg-type]
+    try:
+        first = await log.publish(1, "bid", {"amount": 1})
+        a = await hub.subscribe(1, first)  # a lot not followed yet: the follower starts here
+        second = await log.publish(1, "bid", {"amount": 2})
+        assert (await a.next(2)).id == second  # type: ignore[union-attr]
+        b = await hub.subscribe(1, second)  # at the follower's position: nothing to replay
+        assert counting.replays == 0
+        third = await log.publish(1, "bid", {"amount": 3})
+        for sub in (a, b):
+            assert (await sub.next(2)).id == third  # type: ignore[union-attr]
+        behind = await hub.subscribe(1, first)  # behind it: replayed from the log, then live
+        assert counting.replays == 1
+        fourth = await log.publish(1, "bid", {"amount": 4})
+        got = [await behind.next(2) for _ in range(3)]
+        assert [e.id for e in got if e] == [second, third, fourth]
+    finally:
+        await hub.close()
+
+
+async def test_an_attached_sink_gets_queued_then_live_events_and_heartbeats_and_can_refuse(
+    log: LotEventLog,
+) -> None:
+    hub = LotEventHub(log, _same, block_ms=50)
+    try:
+        sub = await hub.subscribe(1, None)
+        first = await log.publish(1, "bid", {"amount": 1})
+        await asyncio.sleep(0.3)  # queued: nobody attached yet
+        sub.tick()  # a heartbeat pending from before is not owed any more once attached
+        written: list[str | None] = []
+        room = 3
+
+        def sink(item: LotEvent | None) -> bool:
+            nonlocal room
+            written.append(item.id if item else None)
+            room -= 1
+            return room > 0
+
+        sub.attach(sink)
+        assert written == [first]
+        assert hub.attached == 1
+        sub.tick()  # heartbeats go through the sink too
+        assert written == [first, None]
+        second = await log.publish(1, "bid", {"amount": 2})
+        with pytest.raises(Dropped):  # the sink said no more: the connection ends
+            await asyncio.wait_for(sub.next(), 2)
+        assert written == [first, None, second]
+        assert not sub.attached
+        await log.publish(1, "bid", {"amount": 3})
+        await asyncio.sleep(0.3)
+        assert len(written) == 3  # nothing more is written to a dropped connection
+        await hub.unsubscribe(sub)
+        assert hub.connections == 0
+    finally:
+        await hub.close()

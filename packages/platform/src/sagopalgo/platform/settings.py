@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
@@ -29,6 +30,15 @@ TossKey = Annotated[str, msgspec.Meta(pattern=r"^(test|live)_[A-Za-z0-9_]{4,200}
 
 _SECRETS = frozenset({"jwt_secret", "toss_secret_key"})
 """Fields that ``repr`` (and so any log line or traceback showing the settings) never shows."""
+
+
+def _without_password(url: str) -> str:
+    """``scheme://user:********@host/...``: a database or Redis URL may carry its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:********@{host}"))
 
 
 class SettingsError(ValueError):
@@ -149,10 +159,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
                 raise SettingsError("SAGOPALGO_TOSS_BASE_URL must be https:// for a live Toss secret key")
 
     def __rich_repr__(self) -> list[tuple[str, Any]]:
-        return [
-            (name, "********" if name in _SECRETS and getattr(self, name) else getattr(self, name))
-            for name in self.__struct_fields__
-        ]
+        def shown(name: str) -> Any:
+            value = getattr(self, name)
+            if name in _SECRETS and value:
+                return "********"
+            if name.endswith("_url") and isinstance(value, str):
+                return _without_password(value)
+            return value
+
+        return [(name, shown(name)) for name in self.__struct_fields__]
 
     def __repr__(self) -> str:
         return f"Settings({', '.join(f'{name}={value!r}' for name, value in self.__rich_repr__())})"

@@ -18,7 +18,7 @@ from sagopalgo.realtime.adapters.memory import MemoryLotEventLog
 from sagopalgo.realtime.adapters.redis import RedisLotEventLog
 from sagopalgo.realtime.application.hub import LotEventHub
 from sagopalgo.realtime.ports import LotEventLog
-from sagopalgo.sse.streams import HEARTBEAT_SECONDS, frame, lot_events
+from sagopalgo.sse.streams import HEARTBEAT_SECONDS, Snapshots, frame, lot_events, streams_health
 
 __all__ = ["create_app"]
 
@@ -52,7 +52,12 @@ def create_app(
         )
         hub = LotEventHub(log, frame, heartbeat_s=HEARTBEAT_SECONDS)
         app.state.update(
-            redis=redis, readiness_checks=checks, sessions=session_factory(engine), events=log, hub=hub
+            redis=redis,
+            readiness_checks=checks,
+            sessions=session_factory(engine),
+            events=log,
+            hub=hub,
+            snapshots=Snapshots(),
         )
         try:
             yield
@@ -63,7 +68,7 @@ def create_app(
             await engine.dispose()
 
     return Litestar(
-        route_handlers=[lot_events, *health_handlers],
+        route_handlers=[lot_events, streams_health, *health_handlers],
         lifespan=[lifespan],
         state=State({"settings": settings, "clock": clock}),
         **common_app_kwargs(
