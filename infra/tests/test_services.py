@@ -231,3 +231,11 @@ def test_an_elasticsearch_cluster_may_replace_the_domain_for_the_lot_index() -> 
     )
     router = built.containers("-api")["api"]["logConfiguration"]["options"]
     assert router["Host"] == "vpc-sagopalgo-es-abc.ap-northeast-2.es.amazonaws.com", "logs stay on the domain"
+
+
+def test_toss_keys_reach_the_processes_that_pay_and_only_as_a_pair(prod: BuiltStack) -> None:
+    for service in SERVICES:
+        app = prod.containers(f"-{service}")[service]
+        has_client = "SAGOPALGO_TOSS_CLIENT_KEY" in _env(app)
+        has_secret = "SAGOPALGO_TOSS_SECRET_KEY" in {s["name"] for s in app["secrets"]}
+        assert has_client == has_secret == (service == "api")

@@ -175,7 +175,12 @@ def build(cfg: StackConfig) -> StackOutputs:
     }
     # The API and the Lambda change lots, and whoever changes a lot re-indexes it: both search the
     # same index. The SSE service searches nothing.
-    searching = {Env.SEARCH: "elasticsearch"}
+    searching: dict[str, pulumi.Input[str]] = {Env.SEARCH: "elasticsearch"}
+    # Toss's keys go together (the settings refuse one without the other): to the API and the
+    # Lambda, which hold the secret key, and not to the SSE service.
+    paying: dict[str, pulumi.Input[str]] = (
+        {Env.TOSS_CLIENT_KEY: cfg.toss_client_key} if cfg.toss_client_key is not None else {}
+    )
     api = FargateService(
         "api",
         FargateServiceArgs(
@@ -187,7 +192,7 @@ def build(cfg: StackConfig) -> StackOutputs:
             repository_arn=registry.repositories["api"].arn,
             port=API_PORT,
             size=cfg.api,
-            environment={**shared, **service_env, **searching, Env.PORT: str(API_PORT)},
+            environment={**shared, **service_env, **searching, **paying, Env.PORT: str(API_PORT)},
             secrets=secrets,
             subnet_ids=private,
             security_group_id=sg["api"],
@@ -237,7 +242,7 @@ def build(cfg: StackConfig) -> StackOutputs:
             image=registry.images["scheduler"],
             repository_arn=registry.repositories["scheduler"].arn,
             runs=day_runs(cfg.auction.opens, cfg.auction.closes, cfg.auction.hard_cap),
-            environment={**shared, **searching},
+            environment={**shared, **searching, **paying},
             secrets=lambda_secrets,
             subnet_ids=private,
             security_group_id=sg["scheduler"],
@@ -279,6 +284,4 @@ def _shared_environment(
         Env.S3_BUCKET: bucket,
         Env.S3_REGION: cfg.region,
     }
-    if cfg.toss_client_key is not None:
-        env[Env.TOSS_CLIENT_KEY] = cfg.toss_client_key
     return env
