@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pulumi
+
+_Section = TypeVar("_Section", "ServiceSize", "DatabaseSize", "CacheSize", "SearchSize", "AuctionTimes")
 
 __all__ = [
     "AuctionTimes",
@@ -142,12 +144,13 @@ class StackConfig:
         return cls(production=True, **values)
 
 
-def _dataclass_from(kind: type[Any], raw: dict[str, Any] | None, default: Any) -> Any:
-    """Overlay a stack file's camelCase object on the default of that section."""
+def _overlay(default: _Section, raw: dict[str, Any] | None) -> _Section:
+    """A stack file's camelCase object (``minTasks: 2``) laid over the default of that section."""
     if not raw:
         return default
-    snake = {"".join("_" + c.lower() if c.isupper() else c for c in k): v for k, v in raw.items()}
-    return replace(default, **snake) if default is not None else kind(**snake)
+    return replace(
+        default, **{"".join("_" + c.lower() if c.isupper() else c for c in k): v for k, v in raw.items()}
+    )
 
 
 def load_config(project_dir: Path, stack: str | None = None) -> StackConfig:
@@ -173,15 +176,15 @@ def load_config(project_dir: Path, stack: str | None = None) -> StackConfig:
     return replace(
         defaults,
         vpc_cidr=cfg.get("vpcCidr") or defaults.vpc_cidr,
-        api=_dataclass_from(ServiceSize, cfg.get_object("api"), defaults.api),
-        sse=_dataclass_from(ServiceSize, cfg.get_object("sse"), defaults.sse),
+        api=_overlay(defaults.api, cfg.get_object("api")),
+        sse=_overlay(defaults.sse, cfg.get_object("sse")),
         api_cpu_target=cfg.get_int("apiCpuTarget") or defaults.api_cpu_target,
         api_requests_per_target=cfg.get_int("apiRequestsPerTarget") or defaults.api_requests_per_target,
         sse_connections_per_task=cfg.get_int("sseConnectionsPerTask") or defaults.sse_connections_per_task,
-        database=_dataclass_from(DatabaseSize, cfg.get_object("database"), defaults.database),
-        redis=_dataclass_from(CacheSize, cfg.get_object("redis"), defaults.redis),
-        search=_dataclass_from(SearchSize, cfg.get_object("search"), defaults.search),
-        auction=_dataclass_from(AuctionTimes, cfg.get_object("auction"), defaults.auction),
+        database=_overlay(defaults.database, cfg.get_object("database")),
+        redis=_overlay(defaults.redis, cfg.get_object("redis")),
+        search=_overlay(defaults.search, cfg.get_object("search")),
+        auction=_overlay(defaults.auction, cfg.get_object("auction")),
         payment_deadline_hours=cfg.get_int("paymentDeadlineHours") or defaults.payment_deadline_hours,
         cors_origins=tuple(cfg.get_object("corsOrigins") or ()),
         log_level=cfg.get("logLevel") or defaults.log_level,
