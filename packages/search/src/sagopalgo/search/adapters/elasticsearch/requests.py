@@ -46,6 +46,7 @@ _MAX_CATEGORIES = 10_000
 def source_of(doc: LotDoc) -> dict[str, Any]:
     """The stored document: the lot's fields, plus ``price`` (what it stands at) to filter and sort."""
     source: dict[str, Any] = msgspec.to_builtins(doc)
+    source["image_keys"] = list(doc.image_keys)  # JSON has no tuples
     source["price"] = doc.price
     return source
 

@@ -32,6 +32,7 @@ _SORTS: dict[SearchSort, tuple[Any, ...]] = {
     SearchSort.BID_COUNT_DESC: (_d.bid_count.desc(), _d.id.desc()),
     SearchSort.NEWEST: (_d.created_at.desc(), _d.id.desc()),
 }
+_NO_ID = 2**63 - 1
 _encode = msgspec.json.Encoder().encode
 _decode_keys = msgspec.json.Decoder(list[str]).decode
 
@@ -175,13 +176,24 @@ class SqlLotIndex:
 
     @asynccontextmanager
     async def rebuild(self) -> AsyncIterator[IndexWriter]:
-        """Rebuilt in place, a batch per transaction.
+        """Rebuilt in place, a batch per transaction; then what the rebuild did not write goes.
 
         Readers see every lot throughout (an old or a new copy), and the single SQLite writer is
-        never held for long. A copy older than a change made meanwhile is put right by the
-        catch-up that follows every rebuild.
+        never held for long. The rebuild reads lots in id order, so a document it did not write
+        with an id below the last it wrote is one the new copy does not have; a lot listed after
+        the rebuild read past it has a higher id, and stays. A copy older than a change made
+        meanwhile is put right by the catch-up that follows every rebuild.
         """
-        yield _Overwriter(self)
+        writer = _Overwriter(self)
+        yield writer
+        # Wrote nothing: the catalog was empty when read, so nothing stays (the catch-up re-adds
+        # any lot listed since).
+        last, after = max(writer.written, default=_NO_ID), 0
+        while page := await self.versions(after, 1_000):
+            await self.remove([i for i, _ in page if i <= last and i not in writer.written])
+            after = page[-1][0]
+            if after > last:
+                break
 
     async def remove(self, lot_ids: Sequence[int]) -> None:
         if not lot_ids:
@@ -250,6 +262,9 @@ class SqlLotIndex:
 class _Overwriter:
     def __init__(self, index: SqlLotIndex) -> None:
         self._index = index
+        self.written: set[int] = set()
 
     async def put(self, docs: Sequence[LotDoc]) -> int:
-        return await self._index._overwrite(docs)
+        done = await self._index._overwrite(docs)
+        self.written.update(d.id for d in docs)
+        return done
