@@ -40,8 +40,34 @@ from sagopalgo.search.domain.query import SearchQuery
 from sagopalgo.search.ports import LotIndex
 from sagopalgo.testing.plugin import private_database
 
-ERAS = ["고려", "조선", "통일신라", "백제", "근대", "대한제국", "조선 후기", "고려 중기"]
-WARES = ["청자", "백자", "분청사기", "청화백자", "옹기", "철화백자", "흑유", "금동", "은제", "나전칠기"]
+ERAS = ["고려", "조선", "통일신라", "백제", "가야", "근대", "대한제국", "조선 후기", "고려 중기", "삼국시대"]
+WARES = [
+    "청자",
+    "백자",
+    "분청사기",
+    "청화백자",
+    "옹기",
+    "철화백자",
+    "흑유",
+    "금동",
+    "은제",
+    "나전칠기",
+    "목기",
+    "화각",
+    "유기",
+    "석조",
+    "토기",
+    "진사백자",
+    "상감청자",
+    "순청자",
+    "녹유",
+    "와당",
+    "목각",
+    "죽공예",
+    "자수",
+    "한지",
+    "화조도",
+]
 MOTIFS = [
     "상감운학문",
     "모란문",
@@ -53,6 +79,26 @@ MOTIFS = [
     "초화문",
     "당초문",
     "어문",
+    "국화문",
+    "학문",
+    "봉황문",
+    "파초문",
+    "송하문",
+    "호작도",
+    "십장생",
+    "칠보문",
+    "귀갑문",
+    "뇌문",
+    "인화문",
+    "박지문",
+    "철화문",
+    "진사채",
+    "음각",
+    "양각",
+    "투각",
+    "버드나무문",
+    "갈대문",
+    "석류문",
 ]
 FORMS = [
     "매병",
@@ -67,9 +113,33 @@ FORMS = [
     "대접",
     "항아리",
     "편병",
+    "정병",
+    "주전자",
+    "잔",
+    "잔받침",
+    "합",
+    "호",
+    "장군",
+    "베개",
+    "필세",
+    "묵호",
+    "인주함",
+    "촛대",
+    "문갑",
+    "사방탁자",
+    "머릿장",
+    "뒤주",
+    "함지",
+    "바리",
+    "주발",
+    "수저",
+    "병풍",
+    "족자",
+    "부채",
 ]
-LATIN = ["Celadon", "Porcelain", "Lacquer", "Goryeo", "Joseon", "Vase", "Jar"]
-STATES = ["양호", "미세한 균열", "수리 흔적", "완형"]
+REGIONS = ["강진", "부안", "광주", "양구", "계룡산", "회령", "해남", "청송", "통영", "나주", "안동", "경주"]
+LATIN = ["Celadon", "Porcelain", "Lacquer", "Goryeo", "Joseon", "Vase", "Jar", "Buncheong", "Inlaid"]
+STATES = ["양호", "미세한 균열", "수리 흔적", "완형", "구연부 소손", "유약 박락"]
 STATUSES = (
     ["SCHEDULED"] * 30 + ["OPEN"] * 5 + ["SOLD"] * 25 + ["UNSOLD"] * 20 + ["PAID"] * 18 + ["WITHDRAWN"] * 2
 )
@@ -87,7 +157,20 @@ CATEGORIES = [
     "문방구",
     "기타",
 ]
-QUERIES = ["청자", "백자", "달항아리", "매병", "모란", "소반", "연적", "celadon", "분청", "향로"]
+QUERIES = [
+    "청자",
+    "달항아리",
+    "모란",
+    "소반",
+    "연적",
+    "celadon",
+    "분청",
+    "향로",
+    "강진",
+    "나전칠기",
+    "백자 항아리",
+    "문갑",
+]
 MAX_KRW = 1_000_000_000_000
 
 
@@ -101,8 +184,8 @@ def generated_lot(n: int, category_ids: list[int], now: datetime, rng: random.Ra
     if rng.random() < 0.15:
         title += f" {rng.choice(LATIN)} {rng.choice(LATIN)}"
     description = (
-        f"{rng.randint(10, 19)}세기 작품. 높이 {rng.randint(5, 60)}cm, 보존 상태 {rng.choice(STATES)}. "
-        f"{rng.choice(WARES)} 계열의 {rng.choice(FORMS)}."
+        f"{rng.randint(10, 19)}세기 {rng.choice(REGIONS)} 일대 작품. 높이 {rng.randint(5, 60)}cm, "
+        f"보존 상태 {rng.choice(STATES)}. {rng.choice(MOTIFS)}이 돋보인다."
     )
     day = (now + timedelta(days=rng.randint(-30, 14))).astimezone(SEOUL).date()
     opens = datetime(day.year, day.month, day.day, 9, tzinfo=SEOUL).astimezone(UTC)
@@ -197,7 +280,7 @@ async def bench(name: str, env: dict[str, str], count: int, clients: int, second
             )
         index, client = build_lot_index(settings, engine)
         try:
-            for word in QUERIES[:4]:
+            for word in QUERIES[:6]:
                 a, b = (
                     await indexed(index, word, category_ids[0]),
                     await like_baseline(engine, word, category_ids[0]),

@@ -6,8 +6,9 @@ and MySQL's ``ngram`` parser does not exist in MariaDB. So ``search_terms`` hold
 the domain's terms (syllable bigrams, whole other words) once, with a weight: occurrences, a title's
 counting three times a description's. Its key ``(term, lot_id)`` makes every lookup a range scan.
 
-A query term selects the lots holding all of its bigrams (``GROUP BY lot_id HAVING COUNT(*) = n``),
-the terms' selections are joined, and a Korean word of three syllables or more is then checked
+A query needs one posting per distinct gram of its words, all of the same lot: a join of the
+postings table with itself on ``lot_id``, each step a primary-key lookup, so the cost follows the
+rarest gram rather than the whole table. A Korean word of three syllables or more is then checked
 for adjacency on the candidates' case-folded text (``LIKE '%달항아리%'``): the bigrams say "maybe",
 the check makes it a substring match, as FTS5's phrase and Elasticsearch's ``match_phrase`` do.
 Relevance is the sum of the matched postings' weights.
@@ -44,13 +45,10 @@ def postings(doc: LotDoc) -> dict[str, int]:
     return {term: min(weight, _MAX_WEIGHT) for term, weight in weights.items()}
 
 
-def _selection(term: QueryTerm, n: int) -> Any:
-    if term.prefix:  # terms are letters and digits only: no LIKE wildcard to escape
-        chosen = select(_t.lot_id, func.sum(_t.weight).label("s")).where(_t.term.like(term.text + "%"))
-        return chosen.group_by(_t.lot_id).subquery(f"t{n}")
-    grams = sorted(set(term.grams))
-    chosen = select(_t.lot_id, func.sum(_t.weight).label("s")).where(_t.term.in_(grams))
-    return chosen.group_by(_t.lot_id).having(func.count() == len(grams)).subquery(f"t{n}")
+def _prefix(term: QueryTerm, n: int) -> Any:
+    """A lone syllable: every term it starts (terms are letters and digits: no LIKE wildcard to escape)."""
+    chosen = select(_t.lot_id, func.sum(_t.weight).label("s")).where(_t.term.like(term.text + "%"))
+    return chosen.group_by(_t.lot_id).subquery(f"p{n}")
 
 
 class NgramLotIndex(SqlLotIndex):
@@ -68,12 +66,24 @@ class NgramLotIndex(SqlLotIndex):
             await conn.execute(delete(terms).where(_t.lot_id.in_(list(lot_ids))))
 
     def _matches(self, query: SearchQuery) -> Matches:
-        parts = [_selection(term, n) for n, term in enumerate(query.terms)]
-        joined: Any = parts[0]
+        """One posting per distinct gram, joined on the lot.
+
+        Every join after the first is a primary-key lookup ``(term, lot_id)``, and without a
+        ``GROUP BY`` the optimizer may merge it all into the outer query and start from the
+        rarest gram.
+        """
+        grams = sorted({g for term in query.terms if not term.prefix for g in term.grams})
+        postings = [terms.alias(f"g{n}") for n in range(len(grams))]
+        prefixes = [_prefix(term, n) for n, term in enumerate(query.terms) if term.prefix]
+        parts = [*postings, *prefixes]
+        first = parts[0]
+        joined: Any = first
         for part in parts[1:]:
-            joined = joined.join(part, part.c.lot_id == parts[0].c.lot_id)
-        score = sum((p.c.s for p in parts[1:]), parts[0].c.s)
-        found = select(parts[0].c.lot_id.label("lot_id"), score.label("score")).select_from(joined)
+            joined = joined.join(part, part.c.lot_id == first.c.lot_id)
+        weights: list[Any] = [p.c.weight for p in postings] + [p.c.s for p in prefixes]
+        score: Any = sum(weights[1:], weights[0])
+        found = select(first.c.lot_id.label("lot_id"), score.label("score")).select_from(joined)
+        found = found.where(*(p.c.term == gram for p, gram in zip(postings, grams, strict=True)))
         subquery = found.subquery("ngram_matches")
         checks: list[ColumnElement[bool]] = [
             documents.c.folded.like(f"%{term.text}%")
