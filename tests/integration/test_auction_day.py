@@ -108,6 +108,17 @@ class Day:
         return await self.api.post(f"/api/v1/lots/{lot}/bids", json={"amount": amount}, headers=bearer(token))
 
 
+async def _statuses(day: Day, lot: int) -> list[str]:
+    """The ``status`` events on the lot's live stream, oldest first (what SSE clients were told)."""
+    settings = day.api.app.state.settings
+    if settings.redis_url:  # Redis streams: read them on this test's loop
+        async with open_market(settings, day.clock) as market:
+            events = await market.events.since(lot, None, 1_000)
+    else:  # the embedded deployment's in-process log
+        events = await day.api.app.state.events.since(lot, None, 1_000)
+    return [str(e.data["status"]) for e in events if e.type == "status"]
+
+
 async def _admin_at(day: Day) -> None:
     """Admin tokens expire too: sign the admin in again at the current moment."""
     day.admin = await day.token_of(day.admin_ident)
@@ -146,6 +157,8 @@ async def test_the_day_opens_at_nine_and_closes_at_six(api_factory: ApiFactory, 
         detail = (await api.get(f"/api/v1/lots/{sold}")).json()
         assert (detail["status"], detail["currentPrice"], detail["bidCount"]) == ("SOLD", 11_000, 2)
         assert await day.status(unsold) == "UNSOLD"
+        assert await _statuses(day, sold) == ["OPEN", "SOLD"]  # live clients heard each move once
+        assert await _statuses(day, unsold) == ["OPEN", "UNSOLD"]
 
         winner = await day.token_of(day.bidders[1])
         awards = (await api.get("/api/v1/me/awards", headers=bearer(winner))).json()

@@ -191,6 +191,32 @@ async def test_toss_down_is_503_and_leaves_the_order_confirming_until_a_retry_se
     assert fake_toss.payment(other.payment_key)["status"] == "IN_PROGRESS"  # never confirmed
 
 
+async def test_a_lost_confirm_answer_is_settled_at_once_when_toss_has_decided(
+    pay_api: AsyncTestClient[Any], clock: ManualClock, fake_toss: FakeToss
+) -> None:
+    """Toss's confirm answers are lost (5xx on every try) while the payment's window runs out:
+    the read-back shows it expired, so the buyer hears 402 now and may check out again, rather
+    than 503 and an order left CONFIRMING until the reconciler's next pass."""
+    won = await won_awards(pay_api, clock, date(2032, 3, 7))
+    checkout = await won.checkout()
+    window = fake_toss.authenticate(checkout["orderId"], 10_000)
+    fake_toss.add_fault(Fault(code="FAILED_PAYMENT_INTERNAL_SYSTEM_PROCESSING", path=CONFIRM, times=None))
+    fake_toss.advance(timedelta(minutes=10, seconds=1))
+
+    lost = await won.confirm(
+        {"paymentKey": window.payment_key, "orderId": checkout["orderId"], "amount": 10_000}
+    )
+
+    problem = assert_problem(lost, 402, "PAYMENT_REJECTED")
+    assert problem["tossCode"] == "EXPIRED_PAYMENT"
+    assert fake_toss.payment(window.payment_key)["status"] == "EXPIRED"
+    assert (await order_row(pay_api, checkout["orderId"])).status is OrderStatus.FAILED
+    assert await won.award_status() == "PAYMENT_DUE"
+    fake_toss.clear_faults()
+    again = await won.checkout()
+    assert again["orderId"] != checkout["orderId"]
+
+
 async def test_a_declined_card_is_402_with_tosss_code_and_a_new_checkout_may_pay(
     pay_api: AsyncTestClient[Any], clock: ManualClock, fake_toss: FakeToss
 ) -> None:

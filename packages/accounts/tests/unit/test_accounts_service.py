@@ -144,3 +144,46 @@ async def test_a_session_check_is_remembered_briefly_and_forgotten_at_logout(
         await remembering.principal_for(user_id=two.user_id, session_id=two.session_id)
     with pytest.raises(Unauthenticated):  # someone else's user id never matches a remembered session
         await remembering.principal_for(user_id=one.user_id + 1, session_id=one.session_id)
+
+
+async def test_concurrent_checks_of_one_session_share_one_lookup(
+    service: AccountsService, clock: ManualClock
+) -> None:
+    from sagopalgo.accounts.application.service import hash_refresh_token
+
+    opened = 0
+
+    def counting_uow():  # type: ignore[no-untyped-def]
+        nonlocal opened
+        opened += 1
+        return service._uow()
+
+    remembering = AccountsService(
+        uow=counting_uow,
+        hasher=service._hasher,
+        tokens=service._tokens,
+        clock=clock,
+        refresh_ttl=timedelta(days=14),
+        principal_ttl=timedelta(seconds=2),
+    )
+    email = await _signed_up(service)
+    pair = await service.sign_in(email=email, password=PASSWORD)
+    async with service._uow() as uow:
+        stored = await uow.refresh_tokens.get(hash_refresh_token(pair.refresh_token))
+    assert stored is not None
+
+    answers = await asyncio.gather(
+        *(remembering.principal_for(user_id=stored.user_id, session_id=stored.session_id) for _ in range(50))
+    )
+    assert opened == 1
+    assert {a.user_id for a in answers} == {stored.user_id}
+
+    # A refusal is shared as well, and nothing of it is remembered.
+    await service.logout(answers[0], pair.refresh_token)
+    clock.advance(timedelta(seconds=2))
+    results = await asyncio.gather(
+        *(remembering.principal_for(user_id=stored.user_id, session_id=stored.session_id) for _ in range(20)),
+        return_exceptions=True,
+    )
+    assert opened == 2
+    assert all(isinstance(r, Unauthenticated) for r in results)

@@ -125,3 +125,41 @@ async def test_one_heartbeat_timer_wakes_every_quiet_connection(log: LotEventLog
             assert item.id == published
     finally:
         await hub.close()
+
+
+class _CountingLog:
+    """The log, counting replays (``since``): a connection that needs none must not wait on one."""
+
+    def __init__(self, inner: LotEventLog) -> None:
+        self.inner, self.replays = inner, 0
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.inner, name)
+
+    async def since(self, lot_id: int, after: str | None, limit: int) -> list[LotEvent]:
+        self.replays += 1
+        return await self.inner.since(lot_id, after, limit)
+
+
+async def test_only_a_connection_behind_the_follower_replays_and_none_misses_an_event(
+    log: LotEventLog,
+) -> None:
+    counting = _CountingLog(log)
+    hub = LotEventHub(counting, _same, block_ms=50)  # type: ignore[arg-type]
+    try:
+        first = await log.publish(1, "bid", {"amount": 1})
+        a = await hub.subscribe(1, first)  # a lot not followed yet: the follower starts here
+        second = await log.publish(1, "bid", {"amount": 2})
+        assert (await a.next(2)).id == second  # type: ignore[union-attr]
+        b = await hub.subscribe(1, second)  # at the follower's position: nothing to replay
+        assert counting.replays == 0
+        third = await log.publish(1, "bid", {"amount": 3})
+        for sub in (a, b):
+            assert (await sub.next(2)).id == third  # type: ignore[union-attr]
+        behind = await hub.subscribe(1, first)  # behind it: replayed from the log, then live
+        assert counting.replays == 1
+        fourth = await log.publish(1, "bid", {"amount": 4})
+        got = [await behind.next(2) for _ in range(3)]
+        assert [e.id for e in got if e] == [second, third, fourth]
+    finally:
+        await hub.close()

@@ -112,6 +112,10 @@ class BidRepository(Protocol):
         """Store the entry's bids and the lot's resulting state; ``False`` if it was stored already."""
         ...
 
+    async def record_many(self, entries: list[LogEntry]) -> int:
+        """Store a round of entries at once; entries stored already are skipped. Returns how many were new."""
+        ...
+
     async def rebuild(self, lot_id: int) -> tuple[GateLot | None, dict[int, int]]:
         """The last persisted gate state of the lot (price, count, leader and maximum), and aliases.
 

@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
@@ -41,7 +41,6 @@ from sagopalgo.catalog.ports import ImageStore, LotCache, PriceFeed
 from sagopalgo.kernel.clock import Clock
 from sagopalgo.kernel.identity import Principal
 from sagopalgo.payments.adapters.sql.repository import SqlPaymentsUnitOfWork
-from sagopalgo.payments.adapters.toss import TossPaymentProvider
 from sagopalgo.payments.application.service import PaymentsService
 from sagopalgo.payments.domain import AwardExpired, AwardState, AwardToPay
 from sagopalgo.platform.redis import create_redis
@@ -57,6 +56,9 @@ from sagopalgo.search.application.indexer import Indexer
 from sagopalgo.search.application.service import SearchService
 from sagopalgo.search.domain.document import LotDoc
 from sagopalgo.search.ports import LotIndex
+
+if TYPE_CHECKING:
+    from sagopalgo.payments.adapters.toss.client import TossPaymentProvider
 
 __all__ = [
     "LOCAL_UPLOAD_PATH",
@@ -484,6 +486,8 @@ class BiddingAwards:
 
 def toss_provider(settings: Settings) -> TossPaymentProvider | None:
     """The Toss client the settings name, or ``None`` when the deployment has no Toss keys."""
+    from sagopalgo.payments.adapters.toss.client import TossPaymentProvider  # httpx: only with keys
+
     if settings.toss_secret_key is None:
         return None
     return TossPaymentProvider(settings.toss_secret_key, base_url=settings.toss_base_url)

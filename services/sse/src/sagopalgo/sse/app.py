@@ -18,7 +18,7 @@ from sagopalgo.realtime.adapters.memory import MemoryLotEventLog
 from sagopalgo.realtime.adapters.redis import RedisLotEventLog
 from sagopalgo.realtime.application.hub import LotEventHub
 from sagopalgo.realtime.ports import LotEventLog
-from sagopalgo.sse.streams import HEARTBEAT_SECONDS, frame, lot_events
+from sagopalgo.sse.streams import HEARTBEAT_SECONDS, Snapshots, frame, lot_events
 
 __all__ = ["create_app"]
 
@@ -52,7 +52,12 @@ def create_app(
         )
         hub = LotEventHub(log, frame, heartbeat_s=HEARTBEAT_SECONDS)
         app.state.update(
-            redis=redis, readiness_checks=checks, sessions=session_factory(engine), events=log, hub=hub
+            redis=redis,
+            readiness_checks=checks,
+            sessions=session_factory(engine),
+            events=log,
+            hub=hub,
+            snapshots=Snapshots(),
         )
         try:
             yield

@@ -12,6 +12,8 @@ lot, encoding per connection (as ``ServerSentEvent`` does) was most of the cost 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -31,12 +33,13 @@ from sagopalgo.realtime.application.hub import Dropped, LotEventHub, Subscriptio
 from sagopalgo.realtime.contract import LotEvent
 from sagopalgo.realtime.ports import LotEventLog
 
-__all__ = ["HEARTBEAT_SECONDS", "LiveEvents", "frame", "lot_events"]
+__all__ = ["HEARTBEAT_SECONDS", "LiveEvents", "Snapshots", "frame", "lot_events"]
 
 HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 2_000
 _encode = msgspec.json.Encoder()
 KEEP_ALIVE = ServerSentEventMessage(comment="keep-alive").encode()
+_SHORT_READ, _LONG_READ = 20, 1_000
 
 
 def _instant(ms: int) -> str:
@@ -57,6 +60,20 @@ def frame(event: LotEvent) -> bytes:
     return ServerSentEventMessage(event=event.type, data=render(event).decode(), id=event.id).encode()
 
 
+async def _recent(log: LotEventLog, lot_id: int, at: str) -> list[LotEvent]:
+    """Events up to ``at``, newest first, back to the newest bid (or as far as the log goes).
+
+    That is all a snapshot needs: the newest bid carries price and count, and a closing time only
+    moves forward, so nothing older can carry a later one. A short read almost always reaches a
+    bid; the long one is for a lot whose last bid lies behind many status events.
+    """
+    for limit in (_SHORT_READ, _LONG_READ):
+        recent = await log.until(lot_id, at, limit)
+        if len(recent) < limit or any(e.type == "bid" for e in recent):
+            break
+    return recent
+
+
 async def snapshot(request: Request[Any, Any, Any], lot_id: int, at: str | None) -> dict[str, Any]:
     """The lot as of event ``at`` (its start before any event), so what follows never goes back."""
     async with SqlCatalogUnitOfWork(request.app.state.sessions) as uow:
@@ -65,7 +82,7 @@ async def snapshot(request: Request[Any, Any, Any], lot_id: int, at: str | None)
         raise NotFound("No such lot.")
     price, count, closes_ms = view.start_price, 0, int(view.closes_at.timestamp() * 1000)
     log: LotEventLog = request.app.state.events
-    recent = await log.until(lot_id, at, 1_000) if at else []
+    recent = await _recent(log, lot_id, at) if at else []
     bids = [e for e in recent if e.type == "bid"]
     if bids:
         price, count = int(bids[0].data["amount"]), int(bids[0].data["bidCount"])
@@ -81,6 +98,42 @@ async def snapshot(request: Request[Any, Any, Any], lot_id: int, at: str | None)
         "bidCount": count,
         "closesAt": _instant(closes_ms),
     }
+
+
+class Snapshots:
+    """The encoded snapshot frame per (lot, event position), shared by the connections that ask.
+
+    A popular lot gets thousands of connections within seconds (a closing minute, a reconnect
+    storm after a deploy), nearly all at the same newest event. Each used to cost a database query
+    and a log read on this process's one loop; now the first one at a position computes the frame
+    and the others wait for it. A frame is kept at most ``ttl_s`` — a lot's status and closing
+    time move with events (a new position, so a new key), so the TTL only bounds how long an edit
+    that sends no event could go unseen.
+    """
+
+    def __init__(self, ttl_s: float = 1.0, keep: int = 1_024) -> None:
+        self._ttl_s, self._keep = ttl_s, keep
+        self._frames: dict[tuple[int, str], tuple[float, asyncio.Future[bytes]]] = {}
+
+    async def frame(self, key: tuple[int, str], build: Callable[[], Coroutine[Any, Any, bytes]]) -> bytes:
+        now = time.monotonic()
+        held = self._frames.get(key)
+        if held is None or held[0] <= now:
+            if len(self._frames) >= self._keep:
+                self._frames = {k: v for k, v in self._frames.items() if v[0] > now}
+                if len(self._frames) >= self._keep:
+                    self._frames.clear()
+            future = asyncio.ensure_future(build())
+            future.add_done_callback(lambda done: self._settled(key, done))
+            held = (now + self._ttl_s, future)
+            self._frames[key] = held
+        return await asyncio.shield(held[1])
+
+    def _settled(self, key: tuple[int, str], done: asyncio.Future[bytes]) -> None:
+        if done.cancelled() or done.exception() is not None:  # a failure (a 404 too) is not kept
+            held = self._frames.get(key)
+            if held is not None and held[1] is done:
+                del self._frames[key]
 
 
 async def _disconnected(receive: Receive) -> None:
@@ -156,10 +209,15 @@ async def lot_events(
     hub: LotEventHub[bytes] = request.app.state.hub
     log: LotEventLog = request.app.state.events
     position = request.headers.get("last-event-id") or await log.last_id(lot_id)
-    first = ServerSentEventMessage(
-        event="snapshot",
-        data=_encode.encode(await snapshot(request, lot_id, position)).decode(),
-        id=position,
-        retry=RETRY_MS,
-    ).encode()
+
+    async def build() -> bytes:
+        return ServerSentEventMessage(
+            event="snapshot",
+            data=_encode.encode(await snapshot(request, lot_id, position)).decode(),
+            id=position,
+            retry=RETRY_MS,
+        ).encode()
+
+    snapshots: Snapshots = request.app.state.snapshots
+    first = await snapshots.frame((lot_id, position or ""), build)
     return LiveEvents(hub, await hub.subscribe(lot_id, position or "0-0"), first)

@@ -5,7 +5,9 @@ Every method opens its own unit of work and commits explicitly; HTTP never commi
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import random
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -74,6 +76,7 @@ class AccountsService:
         # another process is honoured there at once and here within ``principal_ttl``.
         self._principal_ttl = principal_ttl
         self._principals: dict[str, tuple[datetime, Principal]] = {}
+        self._lookups: dict[tuple[str, int], asyncio.Future[Principal]] = {}
         self._hasher = hasher
         self._tokens = tokens
         self._clock = clock
@@ -159,11 +162,31 @@ class AccountsService:
         return _view(user)
 
     async def principal_for(self, *, user_id: int, session_id: str) -> Principal:
-        """Who an access token speaks for, if its user is still active and its session not revoked."""
+        """Who an access token speaks for, if its user is still active and its session not revoked.
+
+        Concurrent requests of one session that miss the cache share one lookup, and remembered
+        answers expire at a random point in the last half of ``principal_ttl``: a client firing
+        many requests at once (a closing-minute spike) then costs one lookup rather than one per
+        request, and sessions remembered together are not all looked up again in the same instant.
+        """
         now = self._clock.now()
         known = self._principals.get(session_id)
         if known is not None and known[0] > now and known[1].user_id == user_id:
             return known[1]
+        key = (session_id, user_id)
+        lookup = self._lookups.get(key)
+        if lookup is None:
+            lookup = asyncio.ensure_future(self._look_up(user_id, session_id, now))
+            self._lookups[key] = lookup
+            lookup.add_done_callback(lambda done: self._lookup_done(key, done))
+        return await asyncio.shield(lookup)
+
+    def _lookup_done(self, key: tuple[str, int], done: asyncio.Future[Principal]) -> None:
+        self._lookups.pop(key, None)
+        if not done.cancelled():
+            done.exception()  # retrieved here, so a lookup whose callers all left logs no warning
+
+    async def _look_up(self, user_id: int, session_id: str, now: datetime) -> Principal:
         async with self._uow() as uow:
             user = await uow.users.get(user_id)
             session = await uow.sessions.get(session_id)
@@ -181,7 +204,8 @@ class AccountsService:
         if self._principal_ttl:
             if len(self._principals) >= 100_000:  # bounded: drop everything rather than grow
                 self._principals.clear()
-            self._principals[session_id] = (now + self._principal_ttl, principal)
+            keep = self._principal_ttl * (0.5 + random.random() / 2)  # noqa: S311 - spreading, not secrecy
+            self._principals[session_id] = (now + keep, principal)
         return principal
 
     async def make_admin(self, *, email: str, username: str, password: str) -> AccountView:

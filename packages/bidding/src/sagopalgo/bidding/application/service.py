@@ -252,8 +252,7 @@ class BiddingService:
 
     async def _record(self, entries: list[LogEntry]) -> None:
         async with self._uow() as uow:
-            for entry in entries:
-                await uow.bids.record(entry)
+            await uow.bids.record_many(entries)
             await uow.commit()
 
     async def _report(self, entries: list[LogEntry]) -> None:
@@ -271,20 +270,35 @@ class BiddingService:
                 _log.warning("could not copy a bid to the catalog", exc_info=True)
 
     async def run_writer(
-        self, consumer: str, stop: asyncio.Event, *, stale_ms: int = 30_000, block_ms: int = 250
+        self,
+        consumer: str,
+        stop: asyncio.Event,
+        *,
+        stale_ms: int = 30_000,
+        block_ms: int = 250,
+        batch: int = 200,
+        linger_ms: int = 20,
     ) -> None:
         """Write rounds until ``stop`` is set; the round under way finishes first.
 
         Set ``stop`` and await the task rather than cancelling it: a round cancelled inside its
         database transaction would strand a pooled connection. Reads block at most ``block_ms``,
-        which bounds how long a shutdown waits.
+        which bounds how long a shutdown waits. After a round smaller than ``batch`` the writer
+        lingers ``linger_ms`` so that a spike's bids share rounds: each round costs a transaction
+        and a catalog update per lot on the API's own event loop, and at a thousand bids a second
+        rounds of one or two bids took an eighth of the process's CPU from the bids themselves.
+        The linger adds at most that much to the writer's lag.
         """
         while not stop.is_set():
             try:
-                await self.write_log(consumer, stale_ms=stale_ms, block_ms=block_ms)
+                written = await self.write_log(consumer, batch=batch, stale_ms=stale_ms, block_ms=block_ms)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a database or Redis blip: entries stay pending and are retried
                 _log.warning("bid-log writer round failed; retrying", exc_info=True)
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 1)
+                continue
+            if 0 < written < batch and linger_ms:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), linger_ms / 1000)

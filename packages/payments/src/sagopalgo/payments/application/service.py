@@ -4,7 +4,7 @@ Money rules, in the order a confirm meets them:
 
 1. Everything that can be checked on our side is checked *before* Toss is called: the caller won
    the award, the order is theirs and unpaid, the award's deadline has not passed, and the amount
-   is exactly the award's. A refusal here leaves no trace at Toss. A refusal here leaves no trace at Toss.
+   is exactly the award's. A refusal here leaves no trace at Toss.
 2. The order moves to ``CONFIRMING`` (with the payment key) in its own commit before Toss is
    called. A crash, a timeout or a failed write after that point leaves the order there, where a
    repeated confirm or ``reconcile`` finds it and asks Toss what happened.
@@ -223,9 +223,11 @@ class PaymentsService:
             raise PaymentRejected("NOT_FOUND_PAYMENT", missing.message) from None
         except ProviderUnavailable as down:
             # The adapter retried with the same key already; read back before giving up.
+            # If Toss has decided either way (approved, aborted, expired), the buyer hears it now
+            # rather than after the reconciler's next pass.
             with contextlib.suppress(ProviderUnavailable, PaymentNotFound):
                 payment = await toss.by_key(payment_key)
-                if payment.status.approved:
+                if payment.status.approved or payment.status.final:
                     return self._outcome(await self._settle(toss, order, payment))
             _log.warning("confirm of order %s left CONFIRMING: %s", order.order_id, down.message)
             raise

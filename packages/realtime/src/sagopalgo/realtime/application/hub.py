@@ -154,11 +154,15 @@ class LotEventHub(Generic[T]):
             start = last_event_id or (await self._log.last_id(lot_id)) or "0-0"
             sub: Subscription[T] = Subscription(lot_id, start, self._queue_size, self._joined % _BEAT_SLICES)
             self._joined += 1
-            if last_event_id:
+            current = self._positions.get(lot_id)
+            # The follower delivers everything after its own position for the lot (a lot it does
+            # not follow yet starts from this client's): only when it is already past the client's
+            # position is there a gap to replay from the log. Most connections are fresh ones at
+            # the newest event, and skip the round trip that every other connection would wait on.
+            if last_event_id and current is not None and event_order(current) > sub._last:
                 for event in await self._log.since(lot_id, last_event_id, _REPLAY_LIMIT):
                     sub.offer(event, self._render(event))
             self._subs.setdefault(lot_id, set()).add(sub)
-            current = self._positions.get(lot_id)
             if current is None or event_order(sub.last_seen) < event_order(current):
                 self._positions[lot_id] = sub.last_seen
         if self._follower is None or self._follower.done():
@@ -177,11 +181,19 @@ class LotEventHub(Generic[T]):
                     self._positions.pop(sub.lot_id, None)
 
     async def close(self) -> None:
+        """Stop following; the cancel is repeated until it takes.
+
+        One that lands just as a blocking read's own timeout fires is swallowed on Python 3.11 (the
+        read's timeout context turns it into a timeout), and the follower would read on while
+        shutdown waited for it forever.
+        """
         for task in (self._follower, self._heartbeat):
-            if task is not None:
+            while task is not None and not task.done():
                 task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+                await asyncio.wait({task}, timeout=0.1)
+            if task is not None and not task.cancelled():
+                with contextlib.suppress(Exception):
+                    task.result()
 
     async def _beat(self, every_s: float) -> None:
         turn = 0

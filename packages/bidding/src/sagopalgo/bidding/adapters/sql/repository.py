@@ -31,32 +31,48 @@ class SqlBidRepository:
         self._s = session
 
     async def record(self, entry: LogEntry) -> bool:
+        return await self.record_many([entry]) == 1
+
+    async def record_many(self, entries: list[LogEntry]) -> int:
+        """Store a round of entries in a fixed number of statements, whatever the round's size.
+
+        One query finds the entries stored before (a replayed or reclaimed entry: its bids are all
+        there or none is, since an entry is written in one transaction), one multi-row insert adds
+        the new bids, and each lot's state moves once, to the newest state the round carries.
+        """
+        ids = [b.bid_id for e in entries for b in e.acceptance.placed]
+        known: set[str] = set()
+        if ids:
+            found = await self._s.execute(select(bids.c.id).where(bids.c.id.in_(ids)))
+            known = {str(i) for (i,) in found}
+        fresh = [e for e in entries if not any(b.bid_id in known for b in e.acceptance.placed)]
+        rows = [
+            {
+                "id": b.bid_id,
+                "lot_id": e.lot_id,
+                "seq": b.seq,
+                "bidder_id": b.bidder,
+                "alias": alias,
+                "amount": b.amount,
+                "proxy": b.proxy,
+                "placed_at": from_ms(e.placed_at_ms),
+            }
+            for e in fresh
+            for b, alias in zip(e.acceptance.placed, e.aliases, strict=True)
+        ]
+        if rows:
+            await self._s.execute(insert(bids), rows)
+        newest: dict[int, LogEntry] = {}
+        for e in fresh:
+            held = newest.get(e.lot_id)
+            if held is None or e.acceptance.state.seq > held.acceptance.state.seq:
+                newest[e.lot_id] = e
+        for e in newest.values():
+            await self._move_state(e)
+        return len(fresh)
+
+    async def _move_state(self, entry: LogEntry) -> None:
         state = entry.acceptance.state
-        placed_at = from_ms(entry.placed_at_ms)
-        if entry.acceptance.placed:
-            known = await self._s.execute(
-                select(func.count())
-                .select_from(bids)
-                .where(bids.c.id.in_([b.bid_id for b in entry.acceptance.placed]))
-            )
-            if known.scalar_one():
-                return False  # written before (a replayed or reclaimed entry)
-            await self._s.execute(
-                insert(bids),
-                [
-                    {
-                        "id": b.bid_id,
-                        "lot_id": entry.lot_id,
-                        "seq": b.seq,
-                        "bidder_id": b.bidder,
-                        "alias": alias,
-                        "amount": b.amount,
-                        "proxy": b.proxy,
-                        "placed_at": placed_at,
-                    }
-                    for b, alias in zip(entry.acceptance.placed, entry.aliases, strict=True)
-                ],
-            )
         values = {
             "seq": state.seq,
             "price": state.price,
@@ -77,9 +93,8 @@ class SqlBidRepository:
             )
             if exists.first() is None:
                 # Two writers inserting a lot's first state at once: the loser's transaction fails,
-                # its entry stays unacknowledged and is written (as already known) on the next round.
+                # its entries stay unacknowledged and are written (as already known) on the next round.
                 await self._s.execute(insert(lot_states).values(lot_id=entry.lot_id, **values))
-        return True
 
     async def rebuild(self, lot_id: int) -> tuple[GateLot | None, dict[int, int]]:
         row = (await self._s.execute(select(lot_states).where(lot_states.c.lot_id == lot_id))).first()

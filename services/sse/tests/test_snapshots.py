@@ -1,0 +1,49 @@
+"""The SSE service's snapshot frames: one computation per (lot, position) for all who ask at once."""
+
+import asyncio
+
+import pytest
+
+from sagopalgo.kernel.errors import NotFound
+from sagopalgo.sse.streams import Snapshots
+
+
+async def test_connections_at_one_position_share_one_snapshot() -> None:
+    snapshots, built = Snapshots(ttl_s=60), []
+
+    def builder(tag: str):  # type: ignore[no-untyped-def]
+        async def build() -> bytes:
+            built.append(tag)
+            await asyncio.sleep(0.01)
+            return tag.encode()
+
+        return build
+
+    frames = await asyncio.gather(*(snapshots.frame((1, "5-0"), builder("a")) for _ in range(100)))
+    assert frames == [b"a"] * 100
+    assert built == ["a"]
+    assert await snapshots.frame((1, "6-0"), builder("b")) == b"b"  # a new event: a new snapshot
+    assert await snapshots.frame((2, "5-0"), builder("c")) == b"c"  # another lot
+    assert built == ["a", "b", "c"]
+
+
+async def test_a_failed_snapshot_is_not_kept_and_an_expired_one_is_rebuilt() -> None:
+    snapshots, calls = Snapshots(ttl_s=0), 0
+
+    async def missing() -> bytes:
+        nonlocal calls
+        calls += 1
+        raise NotFound("No such lot.")
+
+    for _ in range(2):
+        with pytest.raises(NotFound):
+            await snapshots.frame((9, ""), missing)
+    assert calls == 2
+
+    async def fine() -> bytes:
+        nonlocal calls
+        calls += 1
+        return b"ok"
+
+    assert [await snapshots.frame((9, ""), fine) for _ in range(2)] == [b"ok", b"ok"]
+    assert calls == 4  # a zero TTL keeps nothing
