@@ -25,6 +25,9 @@ ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]
 """A time of day in Asia/Seoul, ``HH:MM``."""
 
 
+ElasticIndexName = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{0,200}$")]
+"""An Elasticsearch index or alias name: lower case, no spaces or ``*?"<>|,#:/\\``."""
+
 TossKey = Annotated[str, msgspec.Meta(pattern=r"^(test|live)_[A-Za-z0-9_]{4,200}$")]
 """A Toss API key: ``test_…`` or ``live_…``, then letters, digits and underscores."""
 
@@ -138,6 +141,19 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Toss's API; the demo points it at its local fake Toss (a live key is only sent over HTTPS)."""
     payment_reconcile_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 30.0
     """How often each API process settles orders left in ``CONFIRMING`` (0 turns the loop off)."""
+    search: Literal["auto", "sql", "elasticsearch"] = "auto"
+    """Which lot index: ``sql`` — the deployment's own database (FTS5 on SQLite, an n-gram table on
+    MariaDB); ``elasticsearch`` — the cluster at ``elasticsearch_url``; ``auto`` — Elasticsearch when
+    its URL is set, else ``sql``."""
+    elasticsearch_url: str | None = None
+    """``http://host:9200`` (Elasticsearch 9.x); credentials may go in the URL."""
+    elasticsearch_index: ElasticIndexName = "sagopalgo-lots"
+    """The alias searches and writes use; the indices behind it are named after it."""
+    elasticsearch_analyzer: Literal["ngram", "nori"] = "ngram"
+    """Korean analysis: ``ngram`` (syllable bigrams, no plugin needed) or ``nori`` (the
+    ``analysis-nori`` plugin on every node, bigrams kept beside it). A change takes effect with
+    ``sagopalgo reindex``."""
+    elasticsearch_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
 
     def __post_init__(self) -> None:
         if not self.auction_opens < self.auction_closes <= self.auction_hard_cap:
@@ -157,6 +173,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
                 )
             if secret.startswith("live_") and not self.toss_base_url.startswith("https://"):
                 raise SettingsError("SAGOPALGO_TOSS_BASE_URL must be https:// for a live Toss secret key")
+        if self.search == "elasticsearch" and not self.elasticsearch_url:
+            raise SettingsError("SAGOPALGO_SEARCH=elasticsearch needs SAGOPALGO_ELASTICSEARCH_URL")
 
     def __rich_repr__(self) -> list[tuple[str, Any]]:
         def shown(name: str) -> Any:
