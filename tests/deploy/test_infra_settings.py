@@ -5,6 +5,7 @@ beside the services, holds those strings against ``Settings``, so a renamed sett
 instead of being silently ignored in AWS.
 """
 
+import json
 from typing import Any
 
 import msgspec
@@ -12,12 +13,9 @@ import msgspec
 from sagopalgo.infra.app_settings import SECRET_SETTINGS, Env
 from sagopalgo.infra.testing import build_stack, config
 from sagopalgo.platform.settings import Settings, env_name, load_settings
-from sagopalgo.scheduler.secrets import SECRET_ARNS
+from sagopalgo.scheduler.secrets import SECRET_ARNS, resolve_secrets
 
 SETTINGS = {env_name(f.name) for f in msgspec.structs.fields(Settings)}
-# The lot index's settings arrive with the search context's branch; until then both are missing,
-# and once it lands both must be there (drop this when it has).
-AWAITING_SEARCH = {Env.SEARCH, Env.ELASTICSEARCH_URL}
 
 
 def _names() -> dict[str, str]:
@@ -27,9 +25,7 @@ def _names() -> dict[str, str]:
 def test_every_variable_infra_sets_is_a_setting() -> None:
     names = set(_names().values())
     assert Env.SECRET_ARNS == SECRET_ARNS, "the Lambda's map of secrets has the name its handler reads"
-    unknown = names - SETTINGS - {SECRET_ARNS} - AWAITING_SEARCH
-    assert not unknown
-    assert AWAITING_SEARCH.isdisjoint(SETTINGS) or AWAITING_SEARCH <= SETTINGS
+    assert names - SETTINGS == {SECRET_ARNS}
 
 
 def test_every_setting_that_holds_a_credential_is_handled_as_a_secret() -> None:
@@ -43,7 +39,7 @@ def test_every_setting_that_holds_a_credential_is_handled_as_a_secret() -> None:
 
 
 def test_the_environment_infra_builds_is_one_the_services_accept() -> None:
-    """Each task's environment plus stand-ins for its secrets loads as the service would load it."""
+    """Each process's environment plus stand-ins for its secrets loads as that process loads it."""
     built = build_stack(
         config("check", toss_client_key="test_ck_0123456789", toss_secret_key="test_sk_0123456789")
     )
@@ -66,3 +62,17 @@ def test_the_environment_infra_builds_is_one_the_services_accept() -> None:
             settings.require("jwt_secret")
             assert settings.s3_bucket
             assert settings.toss_secret_key == "test_sk_0123456789"
+            assert (settings.search, settings.elasticsearch_url) == (
+                "elasticsearch",
+                "https://sagopalgo:pw@search.internal:443",
+            )
+        else:
+            assert settings.search == "auto"
+            assert settings.elasticsearch_url is None, "the SSE service searches nothing"
+
+    variables = dict(built.one("aws:lambda/function:Function").inputs["environment"]["variables"])
+    by_arn = {arn: stand_ins[name] for name, arn in json.loads(variables[SECRET_ARNS]).items()}
+    settings = load_settings(resolve_secrets(variables, by_arn.__getitem__))
+    assert settings.toss_secret_key == "test_sk_0123456789"
+    assert settings.search == "elasticsearch"
+    assert settings.database_url == stand_ins["SAGOPALGO_DATABASE_URL"]
