@@ -163,3 +163,40 @@ async def test_only_a_connection_behind_the_follower_replays_and_none_misses_an_
         assert [e.id for e in got if e] == [second, third, fourth]
     finally:
         await hub.close()
+
+
+async def test_an_attached_sink_gets_queued_then_live_events_and_heartbeats_and_can_refuse(
+    log: LotEventLog,
+) -> None:
+    hub = LotEventHub(log, _same, block_ms=50)
+    try:
+        sub = await hub.subscribe(1, None)
+        first = await log.publish(1, "bid", {"amount": 1})
+        await asyncio.sleep(0.3)  # queued: nobody attached yet
+        sub.tick()  # a heartbeat pending from before is not owed any more once attached
+        written: list[str | None] = []
+        room = 3
+
+        def sink(item: LotEvent | None) -> bool:
+            nonlocal room
+            written.append(item.id if item else None)
+            room -= 1
+            return room > 0
+
+        sub.attach(sink)
+        assert written == [first]
+        assert hub.attached == 1
+        sub.tick()  # heartbeats go through the sink too
+        assert written == [first, None]
+        second = await log.publish(1, "bid", {"amount": 2})
+        with pytest.raises(Dropped):  # the sink said no more: the connection ends
+            await asyncio.wait_for(sub.next(), 2)
+        assert written == [first, None, second]
+        assert not sub.attached
+        await log.publish(1, "bid", {"amount": 3})
+        await asyncio.sleep(0.3)
+        assert len(written) == 3  # nothing more is written to a dropped connection
+        await hub.unsubscribe(sub)
+        assert hub.connections == 0
+    finally:
+        await hub.close()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
@@ -24,11 +25,23 @@ ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]
 """A time of day in Asia/Seoul, ``HH:MM``."""
 
 
+ElasticIndexName = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{0,200}$")]
+"""An Elasticsearch index or alias name: lower case, no spaces or ``*?"<>|,#:/\\``."""
+
 TossKey = Annotated[str, msgspec.Meta(pattern=r"^(test|live)_[A-Za-z0-9_]{4,200}$")]
 """A Toss API key: ``test_…`` or ``live_…``, then letters, digits and underscores."""
 
 _SECRETS = frozenset({"jwt_secret", "toss_secret_key"})
 """Fields that ``repr`` (and so any log line or traceback showing the settings) never shows."""
+
+
+def _without_password(url: str) -> str:
+    """``scheme://user:********@host/...``: a database or Redis URL may carry its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:********@{host}"))
 
 
 class SettingsError(ValueError):
@@ -69,6 +82,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     sse_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8001
     forwarded_allow_ips: str = "127.0.0.1"
     """Proxies whose X-Forwarded-For is trusted for the client address (rate limits key on it)."""
+    keep_alive_seconds: Annotated[int, msgspec.Meta(ge=1, le=4000)] = 5
+    """How long ``serve`` keeps an idle client connection open (uvicorn's default is 5 s).
+
+    Behind a load balancer that reuses its connections to the targets, this must outlast the
+    balancer's own idle timeout: a target that closes first races the balancer's next request on
+    that connection, and the client gets a 502 (AWS's ALB guidance; infra/ sets it above the ALB's).
+    """
     auto_migrate: bool = False
     """Run database migrations at start-up (the demo does; production runs ``sagopalgo migrate``)."""
     worker_id: str = ""
@@ -126,6 +146,19 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Toss's API; the demo points it at its local fake Toss (a live key is only sent over HTTPS)."""
     payment_reconcile_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 30.0
     """How often each API process settles orders left in ``CONFIRMING`` (0 turns the loop off)."""
+    search: Literal["auto", "sql", "elasticsearch"] = "auto"
+    """Which lot index: ``sql`` — the deployment's own database (FTS5 on SQLite, an n-gram table on
+    MariaDB); ``elasticsearch`` — the cluster at ``elasticsearch_url``; ``auto`` — Elasticsearch when
+    its URL is set, else ``sql``."""
+    elasticsearch_url: str | None = None
+    """``http://host:9200`` (Elasticsearch 9.x); credentials may go in the URL."""
+    elasticsearch_index: ElasticIndexName = "sagopalgo-lots"
+    """The alias searches and writes use; the indices behind it are named after it."""
+    elasticsearch_analyzer: Literal["ngram", "nori"] = "ngram"
+    """Korean analysis: ``ngram`` (syllable bigrams, no plugin needed) or ``nori`` (the
+    ``analysis-nori`` plugin on every node, bigrams kept beside it). A change takes effect with
+    ``sagopalgo reindex``."""
+    elasticsearch_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
 
     def __post_init__(self) -> None:
         if not self.auction_opens < self.auction_closes <= self.auction_hard_cap:
@@ -145,12 +178,19 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
                 )
             if secret.startswith("live_") and not self.toss_base_url.startswith("https://"):
                 raise SettingsError("SAGOPALGO_TOSS_BASE_URL must be https:// for a live Toss secret key")
+        if self.search == "elasticsearch" and not self.elasticsearch_url:
+            raise SettingsError("SAGOPALGO_SEARCH=elasticsearch needs SAGOPALGO_ELASTICSEARCH_URL")
 
     def __rich_repr__(self) -> list[tuple[str, Any]]:
-        return [
-            (name, "********" if name in _SECRETS and getattr(self, name) else getattr(self, name))
-            for name in self.__struct_fields__
-        ]
+        def shown(name: str) -> Any:
+            value = getattr(self, name)
+            if name in _SECRETS and value:
+                return "********"
+            if name.endswith("_url") and isinstance(value, str):
+                return _without_password(value)
+            return value
+
+        return [(name, shown(name)) for name in self.__struct_fields__]
 
     def __repr__(self) -> str:
         return f"Settings({', '.join(f'{name}={value!r}' for name, value in self.__rich_repr__())})"

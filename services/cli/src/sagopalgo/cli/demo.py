@@ -31,6 +31,7 @@ from sagopalgo.platform.logs import configure_logging
 from sagopalgo.platform.settings import Settings, load_settings
 from sagopalgo.platform.sql import create_engine, session_factory
 from sagopalgo.sse.app import create_app as create_sse
+from sagopalgo.sse.direct import TransportInScope
 
 __all__ = ["DEMO_TOSS_CLIENT_KEY", "DEMO_USERS", "DemoUser", "run_demo", "seed_demo"]
 
@@ -130,7 +131,7 @@ async def run_demo(*, host: str, port: int, sse_port: int, data_dir: Path, fresh
         regular = auction_window(settings)
         bus = LocalBus()  # one in-process gate and event log, shared by both apps
         api = server_for(create_api(settings, bus=bus), settings)
-        sse = server_for(create_sse(settings, events=bus.events), settings)
+        sse = server_for(create_sse(settings, events=bus.events), settings, http=TransportInScope)
         click.echo(
             "\n".join(
                 [

@@ -76,13 +76,17 @@ def hold_many_connections() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-def server_for(app: Litestar, settings: Settings) -> uvicorn.Server:
+def server_for(
+    app: Litestar, settings: Settings, *, http: type[asyncio.Protocol] | str = "auto"
+) -> uvicorn.Server:
     config = uvicorn.Config(
         app,
+        http=http,
         log_config=None,
         access_log=False,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        timeout_keep_alive=settings.keep_alive_seconds,
         server_header=False,
         timeout_graceful_shutdown=10,
         lifespan="on",
@@ -93,6 +97,7 @@ def server_for(app: Litestar, settings: Settings) -> uvicorn.Server:
 async def serve_one(service: str, settings: Settings) -> None:
     configure_logging(settings.log_level, settings.log_format, service=f"sagopalgo-{service}")
     raise_open_files_limit()
+    http: type[asyncio.Protocol] | str = "auto"
     if service == "api":
         from sagopalgo.api.app import create_app as create_api
 
@@ -100,10 +105,12 @@ async def serve_one(service: str, settings: Settings) -> None:
         port = settings.port
     else:
         from sagopalgo.sse.app import create_app as create_sse
+        from sagopalgo.sse.direct import TransportInScope
 
         app = create_sse(settings)
         port = settings.sse_port
+        http = TransportInScope
         hold_many_connections()
     sock = bind(settings.host, port)
     os.environ.setdefault("SAGOPALGO_WORKER_ID", f"{socket.gethostname()}:{os.getpid()}")
-    await server_for(app, settings).serve(sockets=[sock])
+    await server_for(app, settings, http=http).serve(sockets=[sock])

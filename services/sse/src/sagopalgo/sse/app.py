@@ -19,7 +19,7 @@ from sagopalgo.realtime.adapters.memory import MemoryLotEventLog
 from sagopalgo.realtime.adapters.redis import RedisLotEventLog
 from sagopalgo.realtime.application.hub import LotEventHub
 from sagopalgo.realtime.ports import LotEventLog
-from sagopalgo.sse.streams import HEARTBEAT_SECONDS, Snapshots, frame, lot_events
+from sagopalgo.sse.streams import HEARTBEAT_SECONDS, Snapshots, frame, lot_events, streams_health
 
 __all__ = ["create_app"]
 
@@ -84,7 +84,7 @@ def create_app(
         max_age=600,
     )
     return Litestar(
-        route_handlers=[lot_events, *health_handlers],
+        route_handlers=[lot_events, streams_health, *health_handlers],
         lifespan=[lifespan],
         state=State({"settings": settings, "clock": clock}),
         **kwargs,

@@ -32,14 +32,25 @@ from sagopalgo.platform.http.problems import problem_responses
 from sagopalgo.realtime.application.hub import Dropped, LotEventHub, Subscription
 from sagopalgo.realtime.contract import LotEvent
 from sagopalgo.realtime.ports import LotEventLog
+from sagopalgo.sse.direct import DirectSink, transport_of
 
-__all__ = ["HEARTBEAT_SECONDS", "LiveEvents", "Snapshots", "frame", "lot_events"]
+__all__ = [
+    "HEARTBEAT_SECONDS",
+    "LiveEvents",
+    "Snapshots",
+    "StreamsOut",
+    "frame",
+    "lot_events",
+    "streams_health",
+]
 
 HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 2_000
 _encode = msgspec.json.Encoder()
 KEEP_ALIVE = ServerSentEventMessage(comment="keep-alive").encode()
 _SHORT_READ, _LONG_READ = 20, 1_000
+DIRECT_BUFFER_LIMIT = 256 * 1024
+"""Bytes a connection may have unsent before it counts as fallen behind (~1,000 bid events)."""
 
 
 def _instant(ms: int) -> str:
@@ -152,7 +163,7 @@ class LiveEvents(ASGIResponse):
     task watches for the client leaving, and the hub's subscription is the only queue.
     """
 
-    __slots__ = ("_hub", "_snapshot", "_sub")
+    __slots__ = ("_hub", "_snapshot", "_sub", "_transport")
     _should_set_content_length = False
 
     def __init__(self, hub: LotEventHub[bytes], sub: Subscription[bytes], snapshot: bytes) -> None:
@@ -161,8 +172,10 @@ class LiveEvents(ASGIResponse):
             headers={"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"},
         )
         self._hub, self._sub, self._snapshot = hub, sub, snapshot
+        self._transport: asyncio.Transport | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self._transport = transport_of(scope)
         try:
             await super().__call__(scope, receive, send)
         finally:
@@ -174,6 +187,8 @@ class LiveEvents(ASGIResponse):
         watcher.add_done_callback(lambda _: sub.close())
         try:
             await send({"type": "http.response.body", "body": self._snapshot, "more_body": True})
+            if self._transport is not None:  # from here on the hub writes (see ``direct``)
+                sub.attach(DirectSink(self._transport, KEEP_ALIVE, DIRECT_BUFFER_LIMIT))
             while True:
                 try:
                     item = await sub.next()
@@ -221,3 +236,21 @@ async def lot_events(
     snapshots: Snapshots = request.app.state.snapshots
     first = await snapshots.frame((lot_id, position or ""), build)
     return LiveEvents(hub, await hub.subscribe(lot_id, position or "0-0"), first)
+
+
+class StreamsOut(msgspec.Struct, rename="camel"):
+    connections: int
+    """Open event streams on this process (what the SSE service scales on)."""
+    direct: int
+    """Of those, the ones the fan-out writes to directly (``sagopalgo.sse.direct``)."""
+
+
+@get(
+    "/health/streams",
+    summary="This process's open event streams",
+    tags=["operations"],
+    sync_to_thread=False,
+)
+def streams_health(request: Request[Any, Any, Any]) -> StreamsOut:
+    hub: LotEventHub[bytes] = request.app.state.hub
+    return StreamsOut(hub.connections, hub.attached)

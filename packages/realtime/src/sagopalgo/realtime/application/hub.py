@@ -51,6 +51,7 @@ class Subscription(Generic[T]):
         "_items",
         "_last",
         "_limit",
+        "_sink",
         "_tick",
         "_waiter",
         "beat_slot",
@@ -68,11 +69,40 @@ class Subscription(Generic[T]):
         self._dropped = False
         self._tick = False
         self._waiter: asyncio.Future[None] | None = None
+        self._sink: Callable[[T | None], bool] | None = None
+
+    def attach(self, sink: Callable[[T | None], bool]) -> None:
+        """Deliver through ``sink`` from now on, synchronously, beginning with what is queued.
+
+        ``sink(item)`` writes an item (``None``: a heartbeat) and says whether the connection can
+        take more; ``False`` drops the subscription. A fan-out then costs one call per connection
+        instead of waking each connection's task, and ``next`` only waits for the end.
+        """
+        items, self._items, self._tick = self._items, [], False
+        for item in items:
+            if not sink(item):
+                self._drop()
+                return
+        self._sink = sink
+
+    @property
+    def attached(self) -> bool:
+        """Delivering through a sink (see ``attach``) rather than its queue."""
+        return self._sink is not None
+
+    def _drop(self) -> None:
+        self._dropped, self._sink = True, None
+        self._wake()
 
     def offer(self, event: LotEvent, item: T, order: tuple[int, int] | None = None) -> None:
         """Queue ``item`` (``event`` rendered) unless already delivered; drop the connection if full."""
         order = order or event_order(event.id)
         if self._dropped or order <= self._last:
+            return
+        if self._sink is not None:
+            self.last_seen, self._last = event.id, order
+            if not self._sink(item):
+                self._drop()
             return
         if len(self._items) >= self._limit:
             self._dropped = True
@@ -83,11 +113,15 @@ class Subscription(Generic[T]):
 
     def close(self) -> None:
         """End the subscription now (its client left): ``next`` raises ``Dropped``."""
-        self._dropped, self._items = True, []
-        self._wake()
+        self._items = []
+        self._drop()
 
     def tick(self) -> None:
         """A heartbeat: the waiting ``next`` returns ``None`` (when nothing else is queued)."""
+        if self._sink is not None:
+            if not self._sink(None):
+                self._drop()
+            return
         self._tick = True
         self._wake()
 
@@ -147,6 +181,11 @@ class LotEventHub(Generic[T]):
     @property
     def connections(self) -> int:
         return sum(len(s) for s in self._subs.values())
+
+    @property
+    def attached(self) -> int:
+        """Connections delivered to through a sink, written to by the fan-out itself."""
+        return sum(sub.attached for subs in self._subs.values() for sub in subs)
 
     async def subscribe(self, lot_id: int, last_event_id: str | None) -> Subscription[T]:
         """Replay what the client missed after ``last_event_id`` (nothing if ``None``), then follow."""
