@@ -37,6 +37,10 @@ def test_the_main_pages_render_without_a_single_console_error(visitors: Visitors
     expect(guest.page.get_by_test_id("total")).to_have_text(re.compile(r"\d+건"))
     guest.page.select_option("select[name=sort]", "priceDesc")  # htmx swaps the results in place
     expect(guest.page).to_have_url(re.compile(r"sort=priceDesc"))
+    guest.page.fill("input[name=q]", "청자")
+    guest.page.press("input[name=q]", "Enter")
+    expect(guest.page.get_by_test_id("total")).to_have_text("1건")
+    expect(guest.page.locator("[data-lot-card] h3")).to_have_text(["고려 청자 상감 운학문 매병"])
     guest.shot("search")
     guest.page.goto("/signup")
     guest.shot("signup")

@@ -4,6 +4,7 @@ security a browser needs (session cookie, CSRF on every form, escaping, a Conten
 The real-browser tests (live price, photo upload, the sandbox payment) are in tests/browser.
 """
 
+import asyncio
 import re
 from datetime import date
 from typing import Any
@@ -225,38 +226,53 @@ async def test_a_lot_page_escapes_what_sellers_write_and_bids_answer_in_korean(
     assert alerts(own.text) == ["내가 등록한 물품에는 입찰할 수 없습니다."]
 
 
-async def test_search_filters_sorts_and_counts_facets(api: AsyncTestClient[Any], clock: ManualClock) -> None:
+async def _until_found(api: AsyncTestClient[Any], path: str, expected: str) -> str:
+    """The search index follows the catalog within about a second: ask until it has."""
+    for _ in range(200):
+        page = await api.get(path)
+        if expected in page.text:
+            return page.text
+        await asyncio.sleep(0.025)
+    raise AssertionError(f"{expected!r} never appeared on {path}:\n{page.text}")
+
+
+async def test_search_finds_korean_words_filters_and_counts_facets(
+    api: AsyncTestClient[Any], clock: ManualClock
+) -> None:
     day = date(2031, 6, 9)
     d = Day(api, clock, day)
     await d.setup(2)
     other = (await new_category(api, d.admin))["id"]
     key = await upload_photo(api, d.seller)
-    created = await api.post(
-        "/api/v1/lots",
-        json=lot_body(other, [key], day.isoformat(), title="분청사기"),
-        headers=bearer(d.seller),
-    )
+    body = lot_body(other, [key], day.isoformat(), title="분청사기 철화 어문 장군", startPrice=5_000_000)
+    created = await api.post("/api/v1/lots", json=body, headers=bearer(d.seller))
     assert created.status_code == 201, created.text
 
     web = Web(api)
-    page = await web.get(f"/search?auctionDay={day.isoformat()}&sort=priceDesc")
-    assert page.status_code == 200
-    assert '<p class="lead" data-testid="total">3건</p>' in page.text
-    assert f'data-facet="category-{d.category}">2<' in page.text
-    assert f'data-facet="category-{other}">1<' in page.text
-    assert 'data-facet="status-SCHEDULED">3<' in page.text
+    text = await _until_found(api, f"/search?auctionDay={day.isoformat()}&sort=priceDesc", "3건")
+    assert f'data-facet="category-{d.category}">2<' in text
+    assert f'data-facet="category-{other}">1<' in text
+    assert 'data-facet="status-SCHEDULED">3<' in text
+    words = await web.get(f"/search?q=분청사기를&auctionDay={day.isoformat()}")  # a particle is ignored
+    assert 'data-testid="total">1건' in words.text
+    assert "분청사기 철화 어문 장군" in words.text
     narrowed = await api.get(
-        f"/search?auctionDay={day.isoformat()}&categoryId={other}", headers={"HX-Request": "true"}
+        f"/search?auctionDay={day.isoformat()}&categoryId={d.category}&maxPrice=1,000,000",
+        headers={"HX-Request": "true"},
     )
-    assert "<html" not in narrowed.text
-    assert 'data-testid="total">1건' in narrowed.text
-    assert "분청사기" in narrowed.text
-    everything = await api.get("/search?q=&categoryId=&status=&auctionDay=&sort=closingSoon")  # "전체"
-    assert everything.status_code == 200
+    assert "<html" not in narrowed.text  # the results only: htmx swaps them in place
+    assert 'data-testid="total">2건' in narrowed.text
+    everything = await api.get("/search?q=&categoryId=&status=&auctionDay=&minPrice=&maxPrice=&sort=")
+    assert everything.status_code == 200  # the form's "all" sends empty fields
     bad = await api.get("/search?categoryId=abc")
     assert bad.status_code == 400
     assert bad.headers["content-type"].startswith("text/html")
     assert alerts(bad.text) == ["카테고리를 목록에서 고르세요."]
+    upside_down = await api.get("/search?minPrice=20000&maxPrice=10000")
+    assert (upside_down.status_code, alerts(upside_down.text)) == (
+        400,
+        ["최고가를 원 단위 숫자로, 최저가보다 작지 않게 입력하세요."],
+    )
 
 
 # ------------------------------------------------------------------ selling

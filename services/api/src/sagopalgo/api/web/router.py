@@ -29,6 +29,7 @@ from sagopalgo.bidding.adapters.http.days import provide_awards
 from sagopalgo.catalog.adapters.http.controllers import provide_catalog
 from sagopalgo.payments.adapters.http.controllers import provide_payments
 from sagopalgo.platform.settings import Settings
+from sagopalgo.search.adapters.http.controllers import provide_search
 
 __all__ = [
     "STATIC_DIR",
@@ -80,6 +81,7 @@ def web_router(settings: Settings) -> list[Router]:
             "bidding": Provide(provide_bidding),
             "awards": Provide(provide_awards),
             "payments": Provide(provide_payments),
+            "search": Provide(provide_search),
         },
         middleware=[
             DefineMiddleware(_session_middleware, config=session_config(settings)),

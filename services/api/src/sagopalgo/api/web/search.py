@@ -1,9 +1,7 @@
-"""The search page's one door to its data: today the catalog's filtered list, later the search index.
+"""The search page's one door to its data: the search service (``GET /api/v1/search/lots``'s use case).
 
-Everything the page needs comes back in ``SearchResult`` (items, total, facets); swapping the
-catalog for the search service (``GET /api/v1/search/lots``'s use case) changes this module only.
-The catalog has no full-text matching, so ``KEYWORDS`` is ``False`` and the page offers no keyword
-box until the search service answers here.
+Everything the page needs comes back in ``SearchResult``: the lots as the catalog publishes them
+(``LotView``, so the page's lot cards serve every list), the total and both facets.
 """
 
 from __future__ import annotations
@@ -12,26 +10,27 @@ from dataclasses import dataclass
 from datetime import date
 
 from sagopalgo.api.web.present import lot_status
-from sagopalgo.catalog.application.service import CatalogService
 from sagopalgo.catalog.contract import CategoryView, LotStatus, LotView
-from sagopalgo.catalog.ports import LotQuery, LotSort
 from sagopalgo.kernel.paging import PageRequest
+from sagopalgo.search.application.service import SearchService
+from sagopalgo.search.domain.document import LotDoc
+from sagopalgo.search.domain.query import SearchSort
 
-__all__ = ["KEYWORDS", "Facet", "SearchQuery", "SearchResult", "search_lots"]
-
-KEYWORDS = False
-"""Whether ``SearchQuery.text`` is matched (the search index does; the catalog's list does not)."""
+__all__ = ["PUBLIC_STATUSES", "Facet", "SearchQuery", "SearchResult", "search_lots"]
 
 PUBLIC_STATUSES = (LotStatus.SCHEDULED, LotStatus.OPEN, LotStatus.SOLD, LotStatus.UNSOLD, LotStatus.PAID)
 
 
 @dataclass(frozen=True, slots=True)
 class SearchQuery:
+    text: str = ""
     statuses: frozenset[LotStatus] = frozenset()
     category_id: int | None = None
     auction_day: date | None = None
-    sort: LotSort = LotSort.CLOSING_SOON
-    text: str = ""
+    min_price: int | None = None
+    max_price: int | None = None
+    sort: SearchSort | None = None
+    """``None``: by relevance when there are words, else newest first (the service's default)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,33 +52,45 @@ class SearchResult:
     statuses: list[Facet]
 
 
-async def search_lots(
-    catalog: CatalogService, query: SearchQuery, page: PageRequest, categories: list[CategoryView]
-) -> SearchResult:
-    """The page of lots matching ``query`` and, per category and per status, how many match.
-
-    Facet counts follow the other filters (a category's count keeps the chosen statuses and day),
-    as a search index's facets do.
-    """
-
-    def lots(statuses: frozenset[LotStatus], category_id: int | None) -> LotQuery:
-        return LotQuery(statuses, category_id, query.auction_day, None, query.sort)
-
-    one = PageRequest(1, 1)
-    found = await catalog.find_lots(lots(query.statuses, query.category_id), page)
-    # One count per facet value, one after another: a handful of indexed counts, and no burst of
-    # connections taken from the pool at once.
-    by_category = [await catalog.find_lots(lots(query.statuses, c.id), one) for c in categories]
-    by_status = [
-        await catalog.find_lots(lots(frozenset({s}), query.category_id), one) for s in PUBLIC_STATUSES
-    ]
+async def search_lots(search: SearchService, query: SearchQuery, page: PageRequest) -> SearchResult:
+    """The page of lots matching ``query`` and the facets (each ignoring its own filter)."""
+    found = await search.search(
+        page,
+        q=query.text or None,
+        category_id=query.category_id,
+        statuses=[s.value for s in query.statuses],
+        min_price=query.min_price,
+        max_price=query.max_price,
+        auction_day=query.auction_day,
+        sort=query.sort,
+    )
     return SearchResult(
-        items=list(found.items),
+        items=[_lot(doc, found.names) for doc in found.items],
         total=found.total,
         page=found.page,
         size=found.size,
-        categories=[Facet(str(c.id), c.name, n.total) for c, n in zip(categories, by_category, strict=True)],
-        statuses=[
-            Facet(s.value, lot_status(s), n.total) for s, n in zip(PUBLIC_STATUSES, by_status, strict=True)
-        ],
+        categories=[Facet(str(c.id), c.name, c.count) for c in found.categories],
+        statuses=[Facet(str(s.key), lot_status(str(s.key)), s.count) for s in found.statuses],
+    )
+
+
+def _lot(doc: LotDoc, names: dict[int, str]) -> LotView:
+    return LotView(
+        id=doc.id,
+        title=doc.title,
+        description=doc.description,
+        category=CategoryView(doc.category_id, names.get(doc.category_id, "")),
+        seller_id=doc.seller_id,
+        seller_username=doc.seller_username,
+        image_keys=doc.image_keys,
+        start_price=doc.start_price,
+        bid_increment=doc.bid_increment,
+        current_price=doc.current_price,
+        bid_count=doc.bid_count,
+        auction_day=doc.auction_day,
+        opens_at=doc.opens_at,
+        closes_at=doc.closes_at,
+        extended_bidding=doc.extended_bidding,
+        status=LotStatus(doc.status),
+        created_at=doc.created_at,
     )

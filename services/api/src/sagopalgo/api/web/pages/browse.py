@@ -12,15 +12,16 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 
 from sagopalgo.api.web import views
-from sagopalgo.api.web.search import KEYWORDS, PUBLIC_STATUSES, SearchQuery, search_lots
+from sagopalgo.api.web.search import PUBLIC_STATUSES, SearchQuery, search_lots
 from sagopalgo.catalog.application.service import CatalogService
 from sagopalgo.catalog.contract import LotStatus
 from sagopalgo.catalog.domain.schedule import DayPhase
-from sagopalgo.catalog.ports import LotSort
 from sagopalgo.kernel.errors import Invalid
 from sagopalgo.kernel.identity import Principal
 from sagopalgo.kernel.paging import PageRequest
 from sagopalgo.platform.http.params import PageNo
+from sagopalgo.search.application.service import SearchService
+from sagopalgo.search.domain.query import MAX_QUERY_LENGTH, SearchSort
 
 __all__ = ["BrowsePages"]
 
@@ -31,11 +32,13 @@ _HOME = {
     DayPhase.CLOSED: ("오늘 마감된 경매", "낙찰가가 높은 순서입니다", "오늘 마감된 경매가 없습니다."),
 }
 SORTS = (
-    (LotSort.CLOSING_SOON.value, "마감 임박순"),
-    (LotSort.NEWEST.value, "최신 등록순"),
-    (LotSort.PRICE_ASC.value, "낮은 가격순"),
-    (LotSort.PRICE_DESC.value, "높은 가격순"),
-    (LotSort.BID_COUNT_DESC.value, "입찰 많은순"),
+    ("", "기본 (검색어가 있으면 관련도순, 없으면 최신순)"),
+    (SearchSort.RELEVANCE.value, "관련도순"),
+    (SearchSort.CLOSING_SOON.value, "마감 임박순"),
+    (SearchSort.NEWEST.value, "최신 등록순"),
+    (SearchSort.PRICE_ASC.value, "낮은 가격순"),
+    (SearchSort.PRICE_DESC.value, "높은 가격순"),
+    (SearchSort.BID_COUNT_DESC.value, "입찰 많은순"),
 )
 
 
@@ -70,35 +73,39 @@ class BrowsePages(Controller):
         request: Request[Any, Any, Any],
         viewer: NamedDependency[Principal | None],
         catalog: NamedDependency[CatalogService],
+        search: NamedDependency[SearchService],
+        q: Annotated[str, QueryParameter(max_length=MAX_QUERY_LENGTH)] = "",
         status: Annotated[list[str] | None, QueryParameter(description="any of these")] = None,
         category_id: Annotated[str, QueryParameter(name="categoryId", max_length=20)] = "",
         auction_day: Annotated[str, QueryParameter(name="auctionDay", max_length=10)] = "",
-        sort: Annotated[str, QueryParameter(max_length=20)] = LotSort.CLOSING_SOON.value,
-        q: Annotated[str, QueryParameter(max_length=200)] = "",
+        min_price: Annotated[str, QueryParameter(name="minPrice", max_length=30)] = "",
+        max_price: Annotated[str, QueryParameter(name="maxPrice", max_length=30)] = "",
+        sort: Annotated[str, QueryParameter(max_length=20)] = "",
         page: PageNo = 1,
     ) -> Template:
-        query = _search_query(status or [], category_id, auction_day, sort, q)
-        categories = await catalog.categories()
-        result = await search_lots(catalog, query, PageRequest(page, PAGE_SIZE), categories)
-        params: dict[str, Any] = {
-            "q": query.text,
-            "categoryId": query.category_id or "",
-            "status": [s.value for s in sorted(query.statuses)],
-            "auctionDay": query.auction_day.isoformat() if query.auction_day else "",
-            "sort": query.sort.value,
+        form = {
+            "q": q.strip(),
+            "status": [s for s in status or [] if s],
+            "categoryId": category_id,
+            "auctionDay": auction_day,
+            "minPrice": min_price,
+            "maxPrice": max_price,
+            "sort": sort,
         }
+        query = _search_query(form)
+        result = await search_lots(search, query, PageRequest(page, PAGE_SIZE))
 
         def link(**changes: Any) -> str:
-            merged = {k: v for k, v in {**params, **changes}.items() if v not in ("", [], None)}
+            merged = {k: v for k, v in {**form, **changes}.items() if v not in ("", [], None)}
             return "/search?" + urlencode(merged, doseq=True)
 
         context: dict[str, Any] = {
+            "form": form,
             "query": query,
             "result": result,
-            "categories": categories,
+            "categories": await catalog.categories(),
             "statuses": PUBLIC_STATUSES,
             "sorts": SORTS,
-            "keywords": KEYWORDS,
             "page_link": lambda n: link(page=n),
             "facet_link": lambda name, value: link(**{name: value, "page": 1}),
         }
@@ -107,20 +114,30 @@ class BrowsePages(Controller):
         return views.page(request, "search.html", viewer=viewer, **context)
 
 
-def _search_query(statuses: list[str], category_id: str, day: str, sort: str, text: str) -> SearchQuery:
+def _search_query(form: dict[str, Any]) -> SearchQuery:
     """The search form's fields; an empty field (the form's "all") is no filter, a bad one a 400."""
     try:
-        chosen = frozenset(LotStatus(s) for s in statuses if s)
+        chosen = frozenset(LotStatus(s) for s in form["status"])
     except ValueError:
         raise Invalid("status is not a lot status.", field="status") from None
+    category_id = form["categoryId"]
     if category_id and not (category_id.isdigit() and 1 <= int(category_id) < 2**63):
         raise Invalid("categoryId must be a category's id.", field="categoryId")
     try:
-        on = date.fromisoformat(day) if day else None
+        day = date.fromisoformat(form["auctionDay"]) if form["auctionDay"] else None
     except ValueError:
         raise Invalid("auctionDay must be YYYY-MM-DD.", field="auctionDay") from None
     try:
-        order = LotSort(sort or LotSort.CLOSING_SOON.value)
+        order = SearchSort(form["sort"]) if form["sort"] else None
     except ValueError:
         raise Invalid("sort is not a known order.", field="sort") from None
-    return SearchQuery(chosen, int(category_id) if category_id else None, on, order, text.strip())
+    low, high = form["minPrice"], form["maxPrice"]
+    return SearchQuery(
+        text=form["q"],
+        statuses=chosen,
+        category_id=int(category_id) if category_id else None,
+        auction_day=day,
+        min_price=views.parse_won(low, field="minPrice") if low else None,
+        max_price=views.parse_won(high, field="maxPrice") if high else None,
+        sort=order,
+    )
