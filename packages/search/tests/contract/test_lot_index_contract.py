@@ -1,7 +1,7 @@
-"""The lot index's contract, on SQLite FTS5, on MariaDB's n-gram table, and on Elasticsearch.
+"""The lot index's contract, on SQLite FTS5, on MariaDB's n-gram table, on Elasticsearch and OpenSearch.
 
 One suite for every adapter (Elasticsearch joins when ``SAGOPALGO_ELASTICSEARCH_URL`` names a
-server). It speaks only the ``LotIndex`` port.
+server, OpenSearch when ``SAGOPALGO_OPENSEARCH_URL`` does). It speaks only the ``LotIndex`` port.
 """
 
 import asyncio
