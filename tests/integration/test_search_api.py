@@ -14,7 +14,7 @@ from typing import Any
 from click.testing import CliRunner
 from litestar.testing import AsyncTestClient
 
-from sagopalgo.api.composition import build_catalog, build_image_store
+from sagopalgo.api.composition import build_catalog, build_image_store, build_lot_index
 from sagopalgo.catalog.application.service import NewLot
 from sagopalgo.cli.main import cli
 from sagopalgo.kernel.clock import ManualClock
@@ -22,8 +22,10 @@ from sagopalgo.kernel.identity import Principal
 from sagopalgo.kernel.paging import PageRequest
 from sagopalgo.platform.settings import load_settings
 from sagopalgo.platform.sql import create_engine, session_factory
+from sagopalgo.search.adapters.opensearch.index import OpenSearchLotIndex
 from sagopalgo.search.adapters.sql.fts import SqliteFtsLotIndex
 from sagopalgo.search.domain.query import SearchQuery
+from sagopalgo.testing.elastic import fake_opensearch
 from tests.conftest import ApiFactory
 from tests.integration.helpers import (
     admin_token,
@@ -243,3 +245,34 @@ async def test_reindex_rebuilds_the_index_from_the_database(tmp_path: Path, cloc
         assert [d.title for d in (await index.search(query, PageRequest())).items] == ["조선 백자 달항아리"]
     finally:
         await engine.dispose()
+
+
+async def test_the_opensearch_setting_builds_the_opensearch_index_with_the_urls_user(tmp_path: Path) -> None:
+    """What AWS sets (``SAGOPALGO_SEARCH=opensearch`` and the domain's URL) reaches OpenSearch."""
+    async with fake_opensearch() as domain:
+        domain.answer(
+            "POST",
+            "/lots-aws/_search",
+            (200, {"hits": {"total": {"value": 0, "relation": "eq"}, "hits": []}, "aggregations": {}}),
+        )
+        settings = load_settings(
+            {
+                "SAGOPALGO_SEARCH": "opensearch",
+                "SAGOPALGO_OPENSEARCH_URL": domain.url.replace("http://", "http://sagopalgo:Pw-1_x@"),
+                "SAGOPALGO_ELASTICSEARCH_INDEX": "lots-aws",
+                "SAGOPALGO_ELASTICSEARCH_ANALYZER": "nori",
+            }
+        )
+        engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'unused.db'}")
+        index, client = build_lot_index(settings, engine)
+        try:
+            assert isinstance(index, OpenSearchLotIndex)
+            assert (index.alias, index.analyzer) == ("lots-aws", "nori")
+            hits = await index.search(SearchQuery.of(q="청자", max_krw=settings.max_krw), PageRequest())
+        finally:
+            await client.close()
+            await engine.dispose()
+    assert hits.total == 0
+    (sent,) = domain.sent("POST", "/lots-aws/_search")
+    assert sent.headers["Authorization"].startswith("Basic ")
+    assert "Pw-1_x" not in repr(client)

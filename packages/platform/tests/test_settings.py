@@ -101,3 +101,26 @@ def test_passwords_in_connection_urls_never_show() -> None:
     assert settings.database_url.endswith(
         "app:s3cret-pw@db.internal:3306/sagopalgo"
     )  # only the repr hides it
+
+
+def test_the_search_engine_follows_the_setting_or_the_one_url_set() -> None:
+    assert load_settings({}).search_engine == "sql"
+    es = {"SAGOPALGO_ELASTICSEARCH_URL": "http://127.0.0.1:9200"}
+    opensearch = {"SAGOPALGO_OPENSEARCH_URL": "https://sagopalgo:pw@search.internal:443"}
+    assert load_settings(es).search_engine == "elasticsearch"
+    assert load_settings(opensearch).search_engine == "opensearch"
+    assert load_settings({**opensearch, "SAGOPALGO_SEARCH": "opensearch"}).search_engine == "opensearch"
+    assert load_settings({**opensearch, "SAGOPALGO_SEARCH": "sql"}).search_engine == "sql"
+    assert load_settings({**es, **opensearch, "SAGOPALGO_SEARCH": "opensearch"}).search_engine == "opensearch"
+    with pytest.raises(SettingsError, match="SAGOPALGO_SEARCH=opensearch needs SAGOPALGO_OPENSEARCH_URL"):
+        load_settings({**es, "SAGOPALGO_SEARCH": "opensearch"})
+    with pytest.raises(SettingsError, match="choose one with SAGOPALGO_SEARCH"):
+        load_settings({**es, **opensearch})
+
+
+def test_the_opensearch_password_never_shows() -> None:
+    settings = load_settings(
+        {"SAGOPALGO_OPENSEARCH_URL": "https://sagopalgo:Os-s3cret_1@search.internal:443"}
+    )
+    assert "Os-s3cret_1" not in repr(settings)
+    assert "https://sagopalgo:********@search.internal:443" in repr(settings)

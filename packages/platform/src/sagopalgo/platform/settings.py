@@ -146,18 +146,25 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Toss's API; the demo points it at its local fake Toss (a live key is only sent over HTTPS)."""
     payment_reconcile_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 30.0
     """How often each API process settles orders left in ``CONFIRMING`` (0 turns the loop off)."""
-    search: Literal["auto", "sql", "elasticsearch"] = "auto"
+    search: Literal["auto", "sql", "elasticsearch", "opensearch"] = "auto"
     """Which lot index: ``sql`` — the deployment's own database (FTS5 on SQLite, an n-gram table on
-    MariaDB); ``elasticsearch`` — the cluster at ``elasticsearch_url``; ``auto`` — Elasticsearch when
-    its URL is set, else ``sql``."""
+    MariaDB); ``elasticsearch`` — the Elasticsearch cluster at ``elasticsearch_url``;
+    ``opensearch`` — the OpenSearch cluster (Amazon OpenSearch Service) at ``opensearch_url``;
+    ``auto`` — whichever of the two URLs is set, else ``sql``. Each engine needs its own official
+    client (Elasticsearch's refuses OpenSearch), hence one URL setting per engine; the index,
+    analyzer and timeout settings below apply to both."""
     elasticsearch_url: str | None = None
     """``http://host:9200`` (Elasticsearch 9.x); credentials may go in the URL."""
+    opensearch_url: str | None = None
+    """``https://user:password@host:443`` (OpenSearch 2.x, e.g. an Amazon OpenSearch Service domain
+    with fine-grained access control); the credentials become basic auth."""
     elasticsearch_index: ElasticIndexName = "sagopalgo-lots"
-    """The alias searches and writes use; the indices behind it are named after it."""
+    """The alias searches and writes use (on Elasticsearch or OpenSearch); the indices behind it are
+    named after it."""
     elasticsearch_analyzer: Literal["ngram", "nori"] = "ngram"
     """Korean analysis: ``ngram`` (syllable bigrams, no plugin needed) or ``nori`` (the
-    ``analysis-nori`` plugin on every node, bigrams kept beside it). A change takes effect with
-    ``sagopalgo reindex``."""
+    ``analysis-nori`` plugin on every node — Amazon OpenSearch Service ships it — bigrams kept
+    beside it). A change takes effect with ``sagopalgo reindex``."""
     elasticsearch_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
 
     def __post_init__(self) -> None:
@@ -180,6 +187,22 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
                 raise SettingsError("SAGOPALGO_TOSS_BASE_URL must be https:// for a live Toss secret key")
         if self.search == "elasticsearch" and not self.elasticsearch_url:
             raise SettingsError("SAGOPALGO_SEARCH=elasticsearch needs SAGOPALGO_ELASTICSEARCH_URL")
+        if self.search == "opensearch" and not self.opensearch_url:
+            raise SettingsError("SAGOPALGO_SEARCH=opensearch needs SAGOPALGO_OPENSEARCH_URL")
+        if self.search == "auto" and self.elasticsearch_url and self.opensearch_url:
+            raise SettingsError(
+                "both SAGOPALGO_ELASTICSEARCH_URL and SAGOPALGO_OPENSEARCH_URL are set: "
+                "choose one with SAGOPALGO_SEARCH"
+            )
+
+    @property
+    def search_engine(self) -> Literal["sql", "elasticsearch", "opensearch"]:
+        """The lot index ``search`` selects once ``auto`` is resolved (``check`` ruled out ambiguity)."""
+        if self.search != "auto":
+            return self.search
+        if self.elasticsearch_url:
+            return "elasticsearch"
+        return "opensearch" if self.opensearch_url else "sql"
 
     def __rich_repr__(self) -> list[tuple[str, Any]]:
         def shown(name: str) -> Any:

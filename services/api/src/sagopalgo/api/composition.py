@@ -49,7 +49,8 @@ from sagopalgo.platform.sql import create_engine, session_factory
 from sagopalgo.realtime.adapters.memory import MemoryLotEventLog
 from sagopalgo.realtime.adapters.redis import RedisLotEventLog
 from sagopalgo.realtime.ports import LotEventLog
-from sagopalgo.search.adapters.elasticsearch.index import ElasticsearchLotIndex, create_client
+from sagopalgo.search.adapters.elasticsearch import index as elastic
+from sagopalgo.search.adapters.opensearch import index as opensearch
 from sagopalgo.search.adapters.sql.fts import SqliteFtsLotIndex
 from sagopalgo.search.adapters.sql.ngram import NgramLotIndex
 from sagopalgo.search.application.indexer import Indexer
@@ -422,12 +423,16 @@ class CatalogCategoryNames:
         return {c.id: c.name for c in await self._source._of().categories()}
 
 
-def search_backend(settings: Settings) -> Literal["sql", "elasticsearch"]:
-    if settings.search == "auto":
-        return "elasticsearch" if settings.elasticsearch_url else "sql"
-    if settings.search == "elasticsearch" and not settings.elasticsearch_url:
-        raise SettingsError("SAGOPALGO_SEARCH=elasticsearch needs SAGOPALGO_ELASTICSEARCH_URL")
-    return settings.search
+def search_backend(settings: Settings) -> Literal["sql", "elasticsearch", "opensearch"]:
+    """The lot index to build; a chosen engine without its URL stops start-up.
+
+    Checked here too because settings built in code never went through ``load_settings``' checks.
+    """
+    engine = settings.search_engine
+    urls = {"elasticsearch": settings.elasticsearch_url, "opensearch": settings.opensearch_url}
+    if engine in urls and not urls[engine]:
+        raise SettingsError(f"SAGOPALGO_SEARCH={engine} needs SAGOPALGO_{engine.upper()}_URL")
+    return engine
 
 
 def build_lot_index(settings: Settings, engine: AsyncEngine) -> tuple[LotIndex, Any]:
@@ -435,14 +440,15 @@ def build_lot_index(settings: Settings, engine: AsyncEngine) -> tuple[LotIndex, 
 
     ``sql`` follows the database: FTS5 on SQLite, the n-gram table on MariaDB/MySQL.
     """
-    if search_backend(settings) == "elasticsearch":
-        client = create_client(
-            settings.elasticsearch_url or "", timeout=settings.elasticsearch_timeout_seconds
-        )
-        index = ElasticsearchLotIndex(
-            client, alias=settings.elasticsearch_index, analyzer=settings.elasticsearch_analyzer
-        )
-        return index, client
+    backend = search_backend(settings)
+    alias, analyzer = settings.elasticsearch_index, settings.elasticsearch_analyzer
+    timeout = settings.elasticsearch_timeout_seconds
+    if backend == "elasticsearch":
+        es = elastic.create_client(settings.elasticsearch_url or "", timeout=timeout)
+        return elastic.ElasticsearchLotIndex(es, alias=alias, analyzer=analyzer), es
+    if backend == "opensearch":
+        client = opensearch.create_client(settings.opensearch_url or "", timeout=timeout)
+        return opensearch.OpenSearchLotIndex(client, alias=alias, analyzer=analyzer), client
     if engine.url.get_backend_name() == "sqlite":
         return SqliteFtsLotIndex(engine), None
     return NgramLotIndex(engine), None
