@@ -119,13 +119,13 @@ def test_the_lambda_reads_its_secrets_by_arn_never_from_its_environment(stack: B
     variables = stack.one(FUNCTION).inputs["environment"]["variables"]
     assert not SECRET_SETTINGS & set(variables)
     arns = json.loads(variables["SAGOPALGO_SECRET_ARNS"])
-    expected = {"SAGOPALGO_DATABASE_URL", "SAGOPALGO_REDIS_URL", "SAGOPALGO_ELASTICSEARCH_URL"}
+    expected = {"SAGOPALGO_DATABASE_URL", "SAGOPALGO_REDIS_URL", "SAGOPALGO_OPENSEARCH_URL"}
     if stack.config.toss_secret_key is not None:
         expected.add("SAGOPALGO_TOSS_SECRET_KEY")
         assert variables["SAGOPALGO_TOSS_CLIENT_KEY"] == stack.config.toss_client_key
     assert set(arns) == expected
     assert all(a.startswith("arn:aws:secretsmanager:") for a in arns.values())
-    assert arns["SAGOPALGO_ELASTICSEARCH_URL"].endswith(":url::"), (
+    assert arns["SAGOPALGO_OPENSEARCH_URL"].endswith(":url::"), (
         "one key of the search secret, as ECS names it"
     )
-    assert variables["SAGOPALGO_SEARCH"] == "elasticsearch", "it re-indexes the lots it opens and closes"
+    assert variables["SAGOPALGO_SEARCH"] == "opensearch", "it re-indexes the lots it opens and closes"

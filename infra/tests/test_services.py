@@ -59,7 +59,7 @@ def test_the_api_is_told_where_images_live_and_which_origins_may_call_it(stack: 
     assert env["SAGOPALGO_CDN_BASE_URL"] == f"https://images.{stack.config.domain}"
     assert env["SAGOPALGO_PUBLIC_BASE_URL"] == f"https://{stack.config.domain}"
     assert env["SAGOPALGO_CORS_ORIGINS"].split(",")[0] == f"https://{stack.config.domain}"
-    assert env["SAGOPALGO_SEARCH"] == "elasticsearch"
+    assert env["SAGOPALGO_SEARCH"] == "opensearch", "the lot index is on the stack's OpenSearch domain"
     assert "SAGOPALGO_SEARCH" not in _env(stack.containers("-sse")["sse"]), "it searches nothing"
 
 
@@ -75,7 +75,7 @@ def test_credentials_reach_the_tasks_only_as_ecs_secrets(stack: BuiltStack, serv
         assert value_from.startswith("arn:aws:secretsmanager:ap-northeast-2:123456789012:secret:sagopalgo-")
     expected = {"SAGOPALGO_DATABASE_URL", "SAGOPALGO_REDIS_URL"}
     if service == "api":
-        expected |= {"SAGOPALGO_JWT_SECRET", "SAGOPALGO_ELASTICSEARCH_URL"}
+        expected |= {"SAGOPALGO_JWT_SECRET", "SAGOPALGO_OPENSEARCH_URL"}
         if stack.config.toss_secret_key is not None:
             expected.add("SAGOPALGO_TOSS_SECRET_KEY")
     assert set(secrets) == expected
@@ -231,6 +231,13 @@ def test_an_elasticsearch_cluster_may_replace_the_domain_for_the_lot_index() -> 
     )
     router = built.containers("-api")["api"]["logConfiguration"]["options"]
     assert router["Host"] == "vpc-sagopalgo-es-abc.ap-northeast-2.es.amazonaws.com", "logs stay on the domain"
+    api = built.containers("-api")["api"]
+    assert _env(api)["SAGOPALGO_SEARCH"] == "elasticsearch", "the Elasticsearch client, for Elasticsearch"
+    urls = {s["name"] for s in api["secrets"]} & {"SAGOPALGO_ELASTICSEARCH_URL", "SAGOPALGO_OPENSEARCH_URL"}
+    assert urls == {"SAGOPALGO_ELASTICSEARCH_URL"}
+    variables = built.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    assert variables["SAGOPALGO_SEARCH"] == "elasticsearch"
+    assert "SAGOPALGO_ELASTICSEARCH_URL" in json.loads(variables["SAGOPALGO_SECRET_ARNS"])
 
 
 def test_toss_keys_reach_the_processes_that_pay_and_only_as_a_pair(prod: BuiltStack) -> None:

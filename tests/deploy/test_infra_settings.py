@@ -34,6 +34,8 @@ def test_every_setting_that_holds_a_credential_is_handled_as_a_secret() -> None:
         "SAGOPALGO_REDIS_URL",
         "SAGOPALGO_JWT_SECRET",
         "SAGOPALGO_TOSS_SECRET_KEY",
+        "SAGOPALGO_ELASTICSEARCH_URL",
+        "SAGOPALGO_OPENSEARCH_URL",
     }
     assert credentials <= SECRET_SETTINGS
 
@@ -48,7 +50,7 @@ def test_the_environment_infra_builds_is_one_the_services_accept() -> None:
         "SAGOPALGO_REDIS_URL": "rediss://:token@redis.internal:6379/0",
         "SAGOPALGO_JWT_SECRET": "j" * 64,
         "SAGOPALGO_TOSS_SECRET_KEY": "test_sk_0123456789",
-        "SAGOPALGO_ELASTICSEARCH_URL": "https://sagopalgo:pw@search.internal:443",
+        "SAGOPALGO_OPENSEARCH_URL": "https://sagopalgo:pw@search.internal:443",
     }
     for service in ("api", "sse"):
         container = built.containers(f"-{service}")[service]
@@ -62,17 +64,37 @@ def test_the_environment_infra_builds_is_one_the_services_accept() -> None:
             settings.require("jwt_secret")
             assert settings.s3_bucket
             assert settings.toss_secret_key == "test_sk_0123456789"
-            assert (settings.search, settings.elasticsearch_url) == (
-                "elasticsearch",
+            assert (settings.search_engine, settings.opensearch_url) == (
+                "opensearch",
                 "https://sagopalgo:pw@search.internal:443",
             )
         else:
             assert settings.search == "auto"
-            assert settings.elasticsearch_url is None, "the SSE service searches nothing"
+            assert settings.search_engine == "sql", "the SSE service searches nothing"
 
     variables = dict(built.one("aws:lambda/function:Function").inputs["environment"]["variables"])
     by_arn = {arn: stand_ins[name] for name, arn in json.loads(variables[SECRET_ARNS]).items()}
     settings = load_settings(resolve_secrets(variables, by_arn.__getitem__))
     assert settings.toss_secret_key == "test_sk_0123456789"
-    assert settings.search == "elasticsearch"
+    assert (settings.search_engine, settings.opensearch_url) == (
+        "opensearch",
+        stand_ins["SAGOPALGO_OPENSEARCH_URL"],
+    )
     assert settings.database_url == stand_ins["SAGOPALGO_DATABASE_URL"]
+
+
+def test_with_an_elasticsearch_cluster_configured_the_api_loads_the_elasticsearch_index() -> None:
+    built = build_stack(config("es", elasticsearch_url="https://elastic:pw@lots.es.example:443"))
+    container = built.containers("-api")["api"]
+    env: dict[str, Any] = {e["name"]: e["value"] for e in container["environment"]}
+    env |= {
+        s["name"]: "https://elastic:pw@lots.es.example:443"
+        for s in container["secrets"]
+        if s["name"].endswith("SEARCH_URL")
+    }
+    settings = load_settings({k: v for k, v in env.items() if k in SETTINGS})
+    assert (settings.search_engine, settings.elasticsearch_url) == (
+        "elasticsearch",
+        "https://elastic:pw@lots.es.example:443",
+    )
+    assert settings.opensearch_url is None

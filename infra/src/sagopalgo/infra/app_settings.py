@@ -27,6 +27,7 @@ class Env:
     TOSS_CLIENT_KEY = "SAGOPALGO_TOSS_CLIENT_KEY"
     SEARCH = "SAGOPALGO_SEARCH"
     ELASTICSEARCH_URL = "SAGOPALGO_ELASTICSEARCH_URL"
+    OPENSEARCH_URL = "SAGOPALGO_OPENSEARCH_URL"
     HOST = "SAGOPALGO_HOST"
     PORT = "SAGOPALGO_PORT"
     SSE_PORT = "SAGOPALGO_SSE_PORT"
@@ -49,6 +50,13 @@ class Env:
 
 
 SECRET_SETTINGS = frozenset(
-    {Env.DATABASE_URL, Env.REDIS_URL, Env.JWT_SECRET, Env.TOSS_SECRET_KEY, Env.ELASTICSEARCH_URL}
+    {
+        Env.DATABASE_URL,
+        Env.REDIS_URL,
+        Env.JWT_SECRET,
+        Env.TOSS_SECRET_KEY,
+        Env.ELASTICSEARCH_URL,
+        Env.OPENSEARCH_URL,
+    }
 )
 """Settings that carry a credential: only ever ECS secrets (or, for the Lambda, ``SECRET_ARNS``)."""

@@ -106,7 +106,8 @@ class StackConfig:
     """Set with ``pulumi config set --secret tossSecretKey``; with the client key, or neither."""
     elasticsearch_url: pulumi.Input[str] | None = field(default=None, repr=False)
     """An Elasticsearch cluster for the lot index instead of the stack's OpenSearch domain
-    (``pulumi config set --secret elasticsearchUrl https://user:pw@host:443``); logs stay on the domain."""
+    (``pulumi config set --secret elasticsearchUrl https://user:pw@host:443``): the API and the
+    Lambda then get ``SAGOPALGO_SEARCH=elasticsearch`` and its URL; logs stay on the domain."""
 
     def __post_init__(self) -> None:
         if (self.toss_client_key is None) != (self.toss_secret_key is None):

@@ -125,8 +125,16 @@ def build(cfg: StackConfig) -> StackOutputs:
         Env.DATABASE_URL: secret("database-url", database.url),
         Env.REDIS_URL: secret("redis-url", cache.url),
         Env.JWT_SECRET: secret("jwt-secret", credentials.jwt_secret),
-        Env.ELASTICSEARCH_URL: search_secret.ref("url"),
     }
+    # The lot index lives on the stack's OpenSearch domain, through the OpenSearch adapter, unless
+    # an Elasticsearch cluster is configured for it (the Elasticsearch client refuses OpenSearch,
+    # so the engine chooses the setting that carries the URL and the adapter that reads it).
+    engine, url_setting = (
+        ("opensearch", Env.OPENSEARCH_URL)
+        if cfg.elasticsearch_url is None
+        else ("elasticsearch", Env.ELASTICSEARCH_URL)
+    )
+    secrets[url_setting] = search_secret.ref("url")
     if cfg.toss_secret_key is not None:
         secrets[Env.TOSS_SECRET_KEY] = secret("toss-secret-key", cfg.toss_secret_key)
 
@@ -175,7 +183,7 @@ def build(cfg: StackConfig) -> StackOutputs:
     }
     # The API and the Lambda change lots, and whoever changes a lot re-indexes it: both search the
     # same index. The SSE service searches nothing.
-    searching: dict[str, pulumi.Input[str]] = {Env.SEARCH: "elasticsearch"}
+    searching: dict[str, pulumi.Input[str]] = {Env.SEARCH: engine}
     # Toss's keys go together (the settings refuse one without the other): to the API and the
     # Lambda, which hold the secret key, and not to the SSE service.
     paying: dict[str, pulumi.Input[str]] = (

@@ -1,4 +1,4 @@
-"""The Elasticsearch-compatible domain (Amazon OpenSearch Service): lot search, and the JSON logs.
+"""The OpenSearch domain (Amazon OpenSearch Service): the lot index, and the JSON logs.
 
 It lives in the private subnets with no public endpoint; only the tasks' security group reaches it.
 Fine-grained access control (which needs encryption at rest, between nodes and HTTPS only, all on
@@ -40,7 +40,7 @@ class Search(pulumi.ComponentResource):
     endpoint: pulumi.Output[str]
     """The domain's host name (HTTPS, 443)."""
     url: pulumi.Output[str]
-    """The search setting's value: ``https://user:password@endpoint`` (so a secret)."""
+    """``SAGOPALGO_OPENSEARCH_URL``'s value: ``https://user:password@endpoint:443`` (so a secret)."""
 
     def __init__(self, name: str, args: SearchArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("sagopalgo:infra:Search", name, None, opts)
