@@ -1,6 +1,7 @@
 """The Fargate services: what they run, the settings they get, secrets only as ECS secrets, logs."""
 
 import json
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -60,6 +61,7 @@ def test_the_api_is_told_where_images_live_and_which_origins_may_call_it(stack: 
     assert env["SAGOPALGO_PUBLIC_BASE_URL"] == f"https://{stack.config.domain}"
     assert env["SAGOPALGO_CORS_ORIGINS"].split(",")[0] == f"https://{stack.config.domain}"
     assert env["SAGOPALGO_SEARCH"] == "opensearch", "the lot index is on the stack's OpenSearch domain"
+    assert env["SAGOPALGO_ELASTICSEARCH_ANALYZER"] == "ngram"
     assert "SAGOPALGO_SEARCH" not in _env(stack.containers("-sse")["sse"]), "it searches nothing"
 
 
@@ -246,3 +248,13 @@ def test_toss_keys_reach_the_processes_that_pay_and_only_as_a_pair(prod: BuiltSt
         has_client = "SAGOPALGO_TOSS_CLIENT_KEY" in _env(app)
         has_secret = "SAGOPALGO_TOSS_SECRET_KEY" in {s["name"] for s in app["secrets"]}
         assert has_client == has_secret == (service == "api")
+
+
+def test_the_lot_index_may_analyse_korean_with_nori_on_the_domain() -> None:
+    built = build_stack(config("nori", search=replace(config().search, analyzer="nori")))
+    assert _env(built.containers("-api")["api"])["SAGOPALGO_ELASTICSEARCH_ANALYZER"] == "nori"
+    variables = built.one("aws:lambda/function:Function").inputs["environment"]["variables"]
+    assert variables["SAGOPALGO_ELASTICSEARCH_ANALYZER"] == "nori", "the Lambda writes the same index"
+    assert "SAGOPALGO_ELASTICSEARCH_ANALYZER" not in _env(built.containers("-sse")["sse"])
+    with pytest.raises(ValueError, match="ngram or nori"):
+        replace(config().search, analyzer="kuromoji")

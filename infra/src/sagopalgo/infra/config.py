@@ -60,6 +60,13 @@ class SearchSize:
     instance_count: int
     volume_gb: int
     engine_version: str = "OpenSearch_2.19"
+    analyzer: str = "ngram"
+    """The lot index's Korean analysis (``SAGOPALGO_ELASTICSEARCH_ANALYZER``): ``ngram``, or ``nori``
+    (the domain ships the ``analysis-nori`` plugin). A change takes effect at the next reindex."""
+
+    def __post_init__(self) -> None:
+        if self.analyzer not in ("ngram", "nori"):
+            raise ValueError("search.analyzer: ngram or nori")
 
 
 @dataclass(frozen=True)

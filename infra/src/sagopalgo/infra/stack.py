@@ -183,7 +183,10 @@ def build(cfg: StackConfig) -> StackOutputs:
     }
     # The API and the Lambda change lots, and whoever changes a lot re-indexes it: both search the
     # same index. The SSE service searches nothing.
-    searching: dict[str, pulumi.Input[str]] = {Env.SEARCH: engine}
+    searching: dict[str, pulumi.Input[str]] = {
+        Env.SEARCH: engine,
+        Env.ELASTICSEARCH_ANALYZER: cfg.search.analyzer,
+    }
     # Toss's keys go together (the settings refuse one without the other): to the API and the
     # Lambda, which hold the secret key, and not to the SSE service.
     paying: dict[str, pulumi.Input[str]] = (

@@ -25,7 +25,7 @@ class IndexWriter(Protocol):
 
 
 class LotIndex(IndexWriter, Protocol):
-    """The lot search index (SQLite FTS5, an n-gram table on MariaDB, or Elasticsearch).
+    """The lot search index (SQLite FTS5, an n-gram table on MariaDB, Elasticsearch or OpenSearch).
 
     Matching follows ``sagopalgo.search.domain.text``: every query term must occur in the title or
     the description — a Korean word as consecutive syllable bigrams, a lone syllable as the start
