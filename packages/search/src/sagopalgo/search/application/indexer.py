@@ -53,10 +53,24 @@ class IndexerStats:
 
 class Indexer:
     def __init__(
-        self, *, index: LotIndex, source: LotSource, batch: int = 200, page: int = 1_000, retry_s: float = 1.0
+        self,
+        *,
+        index: LotIndex,
+        source: LotSource,
+        batch: int = 200,
+        page: int = 1_000,
+        retry_s: float = 1.0,
+        linger_s: float = 0.1,
     ) -> None:
+        """``linger_s``: the pause after each round, so changes gather into the next one.
+
+        A lot in a bidding spike changes with every bid-log round (tens a second); indexing it each
+        time cost the API's event loop a read and a write per round and pushed the bid path's p99
+        past its target. A pause of 0.1 s bounds a hot lot to ten index writes a second and adds at
+        most that much to the freshness (measured well under the 1 s target).
+        """
         self._index, self._source = index, source
-        self._batch, self._page, self._retry_s = batch, page, retry_s
+        self._batch, self._page, self._retry_s, self._linger_s = batch, page, retry_s, linger_s
         self._pending: dict[int, float] = {}
         """Lots to index, with when each was first noted (monotonic seconds)."""
         self._wake = asyncio.Event()
@@ -133,6 +147,8 @@ class Indexer:
                     continue
                 if not await self._round():
                     await _sleep(stop, self._retry_s)
+                elif self._linger_s:
+                    await _sleep(stop, self._linger_s)
         finally:
             if repair is not None:
                 await repair
