@@ -8,8 +8,8 @@ admin's fuzzing may withdraw lots and delete categories.
 import schemathesis
 from litestar import Litestar
 
+from sagopalgo.testing.fuzz import CHECKS, EXAMPLES, fuzz_config, run
 from tests.fuzz.market import Market
-from tests.fuzz.runner import CHECKS, EXAMPLES, fuzz_config, run
 
 CALLERS = ("anonymous", "winner", "seller", "admin")
 

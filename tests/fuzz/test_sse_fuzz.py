@@ -3,7 +3,7 @@
 import schemathesis
 from litestar import Litestar
 
-from tests.fuzz.runner import CHECKS, EXAMPLES, fuzz_config, run
+from sagopalgo.testing.fuzz import CHECKS, EXAMPLES, fuzz_config, run
 
 
 def test_every_answer_keeps_the_contract(sse_app: Litestar) -> None:

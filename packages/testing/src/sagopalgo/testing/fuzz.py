@@ -1,9 +1,10 @@
-"""Run schemathesis's engine (what ``schemathesis run`` drives) in process and tally what it found.
+"""Fuzz an OpenAPI document with schemathesis's engine (what ``schemathesis run`` drives) and tally.
 
 Each phase the engine has runs: the schema's examples, the coverage phase (boundary and invalid
 values per parameter), fuzzing, and the stateful phase, which chains calls along the links it infers
 from the document (an id one operation returns feeds the next one's path). The checks are the
-schema's own plus ``problem_document``.
+schema's own plus ``problem_document`` (API.md's error shape). Shared by ``tests/fuzz`` (in process,
+bounded) and ``bench/fuzz.py`` (real services, long).
 """
 
 from dataclasses import dataclass, field
@@ -12,14 +13,37 @@ from typing import Any
 import schemathesis
 from schemathesis.engine import events, from_schema
 
-from tests.fuzz.checks import problem_document
+__all__ = ["CHECKS", "EXAMPLES", "Finding", "Tally", "fuzz_config", "problem_document", "run"]
+
+PROBLEM = "application/problem+json"
+
+
+def problem_document(
+    ctx: schemathesis.CheckContext, response: schemathesis.Response, case: Any
+) -> bool | None:
+    """Every 4xx is an RFC 9457 problem document with the stable ``code`` clients branch on.
+
+    Schemathesis's convention: ``True`` means the check does not apply, ``None`` that it passed.
+    """
+    if not 400 <= response.status_code < 500:
+        return True
+    media = response.headers.get("content-type", [""])[0]
+    assert media.startswith(PROBLEM), f"{response.status_code} answered with {media!r}, not {PROBLEM}"
+    body = response.json()
+    assert isinstance(body, dict), body
+    assert body.get("status") == response.status_code, body
+    assert isinstance(body.get("code"), str), f"no code in {body}"
+    assert body["code"], f"an empty code in {body}"
+    return None
+
 
 schemathesis.check(problem_document)
 
+
 EXAMPLES = 10
 """Examples per operation in the suite's runs (the fuzzing phase; coverage adds its own cases):
-bounded so the fuzz tests stay within a couple of minutes on a 2-core CI box. ``bench/fuzz.py``
-runs the same tests with more."""
+bounded so the fuzz tests stay within a couple of minutes on a 2-core CI box; ``bench/fuzz.py``
+asks for more."""
 
 CHECKS = (
     "not_a_server_error",
@@ -84,7 +108,7 @@ class Tally:
     """How many responses each check judged."""
     statuses: dict[int, int] = field(default_factory=dict)
     answers: dict[str, dict[int, int]] = field(default_factory=dict)
-    """Statuses per operation (``METHOD /path``), to see how deep the run got."""
+    """Statuses per operation (``METHOD /path``, that method only), to see how deep the run got."""
     phases: dict[str, int] = field(default_factory=dict)
     """Cases per phase."""
 
@@ -114,8 +138,9 @@ def run(schema: Any) -> Tally:
                     code = interaction.response.status_code
                     tally.statuses[code] = tally.statuses.get(code, 0) + 1
                     node = recorder.cases.get(case_id)
-                    label = node.value.operation.label if node is not None else "?"
-                    per = tally.answers.setdefault(label, {})
+                    if node is None or node.value.method.upper() != node.value.operation.method.upper():
+                        continue  # another method on the path (the coverage phase tries them)
+                    per = tally.answers.setdefault(node.value.operation.label, {})
                     per[code] = per.get(code, 0) + 1
             for checks in recorder.checks.values():
                 for check in checks:
