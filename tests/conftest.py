@@ -73,23 +73,28 @@ def _let_the_cdn_read(s3_url: str, bucket: str) -> None:
     client.close()
 
 
+def api_settings(deployment: dict[str, Any], **overrides: Any) -> Settings:
+    """The API's settings in tests: the deployment's, with the defaults every API test shares."""
+    return load_settings(
+        {},
+        **{
+            "jwt_secret": JWT_SECRET,
+            "auth_rate_limit_per_minute": 10_000,
+            # Tests move lots through the day themselves; the schedule's own tests turn it on.
+            "schedule": "off",
+            # Payment tests reconcile when they mean to (a background pass would race them).
+            "payment_reconcile_seconds": 0,
+            **deployment,
+            **overrides,
+        },
+    )
+
+
 @pytest.fixture
 def api_factory(deployment: dict[str, Any], clock: ManualClock) -> ApiFactory:
     @asynccontextmanager
     async def make(**overrides: Any) -> AsyncIterator[AsyncTestClient[Any]]:
-        settings: Settings = load_settings(
-            {},
-            **{
-                "jwt_secret": JWT_SECRET,
-                "auth_rate_limit_per_minute": 10_000,
-                # Tests move lots through the day themselves; the schedule's own tests turn it on.
-                "schedule": "off",
-                # Payment tests reconcile when they mean to (a background pass would race them).
-                "payment_reconcile_seconds": 0,
-                **deployment,
-                **overrides,
-            },
-        )
+        settings = api_settings(deployment, **overrides)
         async with AsyncTestClient(app=create_app(settings, clock=clock)) as client:
             yield client
 

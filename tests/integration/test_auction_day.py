@@ -291,10 +291,16 @@ async def test_only_admins_run_transitions_and_bad_paths_are_problems(api: Async
     )
     assert_problem(forbidden, 403, "FORBIDDEN")
     admin = await admin_token(api)
-    for path in ("2031-05-20/reopen", "2031-13-40/open", "yesterday/open"):
+    # A malformed day was a 404 (the route did not match) until the fuzzer sent "null,null".
+    for path, field in (
+        ("2031-05-20/reopen", "transition"),
+        ("2031-13-40/open", "day"),
+        ("yesterday/open", "day"),
+        ("null,null/open", "day"),
+    ):
         bad = await api.post(f"/api/v1/admin/auction-days/{path}", headers=bearer(admin))
-        assert bad.status_code in (400, 404), (path, bad.text)
-        assert bad.headers["content-type"].startswith("application/problem+json")
+        problem = assert_problem(bad, 400, "VALIDATION_FAILED")
+        assert [e["field"] for e in problem["errors"]] == [field], (path, problem)
     anonymous = await api.post("/api/v1/admin/auction-days/2031-05-20/open")
     assert_problem(anonymous, 401, "UNAUTHENTICATED")
 

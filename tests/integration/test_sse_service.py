@@ -45,3 +45,24 @@ async def test_any_page_may_read_a_lot_stream_across_origins(sse: AsyncTestClien
     assert missing.status_code == 404
     assert missing.headers["access-control-allow-origin"] == "*"
     assert "access-control-allow-credentials" not in missing.headers
+
+
+@pytest.mark.parametrize(
+    "last_event_id",
+    ["abc", "-1", "1", "1-2-3", " 1-0", "18446744073709551616-0", "0-18446744073709551616"],
+)
+async def test_a_malformed_last_event_id_is_refused_before_any_log_reads_it(
+    sse: AsyncTestClient[Any], last_event_id: str
+) -> None:
+    """Found by fuzzing the SSE document: such a header reached the event log and was a 500."""
+    response = await sse.get("/sse/v1/lots/1/events", headers={"Last-Event-ID": last_event_id})
+    problem = assert_problem(response, 400, "VALIDATION_FAILED")
+    assert [e["field"] for e in problem["errors"]] == ["Last-Event-ID"], problem
+
+
+async def test_a_well_formed_last_event_id_for_an_unknown_lot_is_still_a_404(
+    sse: AsyncTestClient[Any],
+) -> None:
+    top = "18446744073709551615-0"
+    response = await sse.get("/sse/v1/lots/999999/events", headers={"Last-Event-ID": top})
+    assert_problem(response, 404, "NOT_FOUND")

@@ -7,11 +7,21 @@ event id), written by the bid gate's Lua script in the same atomic step that acc
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["EVENT_DATA", "EVENT_TYPE", "RETAINED_EVENTS", "LotEvent", "event_order", "lot_stream_key"]
+__all__ = [
+    "EVENT_DATA",
+    "EVENT_ID_PATTERN",
+    "EVENT_TYPE",
+    "RETAINED_EVENTS",
+    "LotEvent",
+    "event_order",
+    "is_event_id",
+    "lot_stream_key",
+]
 
 EVENT_TYPE = "t"
 EVENT_DATA = "d"
@@ -31,6 +41,20 @@ class LotEvent:
 
 def lot_stream_key(prefix: str, lot_id: int) -> str:
     return f"{prefix}events:lot:{lot_id}"
+
+
+EVENT_ID_PATTERN = "^[0-9]{1,20}-[0-9]{1,20}$"
+"""What an event id looks like on the wire (a Redis stream id, ``ms-seq``)."""
+_EVENT_ID = re.compile(EVENT_ID_PATTERN)
+_ID_PART_MAX = 2**64 - 1
+
+
+def is_event_id(text: str) -> bool:
+    """Whether ``text`` could be an event id; a client's ``Last-Event-ID`` must be before a log reads it."""
+    if not _EVENT_ID.match(text):
+        return False
+    head, _, tail = text.partition("-")
+    return int(head) <= _ID_PART_MAX and int(tail) <= _ID_PART_MAX
 
 
 def event_order(event_id: str) -> tuple[int, int]:

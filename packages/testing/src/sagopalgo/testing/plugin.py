@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 from sagopalgo.kernel.clock import SEOUL, ManualClock
 from sagopalgo.testing.services import (
@@ -44,6 +45,13 @@ _REMEDY = {
     "SAGOPALGO_TEST_REDIS_URL.",
     "browser": "Install it (`apt-get install chromium`) or set SAGOPALGO_TEST_CHROMIUM to its path.",
 }
+
+
+# Property tests: bounded in CI (``ci``, the default); ``--hypothesis-profile=long`` for a long run
+# (``bench/fuzz.py``). No deadline: a step that talks to Redis takes what the shared box gives it.
+hypothesis_settings.register_profile("ci", max_examples=200, deadline=None, print_blob=True)
+hypothesis_settings.register_profile("long", max_examples=3_000, deadline=None, print_blob=True)
+hypothesis_settings.load_profile("ci")
 
 
 def _worker() -> str:

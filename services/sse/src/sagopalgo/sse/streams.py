@@ -20,19 +20,20 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, get
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import PathParameter
+from litestar.params import HeaderParameter, PathParameter
 from litestar.response import ServerSentEventMessage
 from litestar.response.base import ASGIResponse
 from litestar.types import Receive, Scope, Send
 
 from sagopalgo.catalog.adapters.sql.repository import SqlCatalogUnitOfWork
 from sagopalgo.kernel.clock import SEOUL
-from sagopalgo.kernel.errors import NotFound
+from sagopalgo.kernel.errors import Invalid, NotFound
 from sagopalgo.platform.http.problems import problem_responses
 from sagopalgo.realtime.application.hub import Dropped, LotEventHub, Subscription
-from sagopalgo.realtime.contract import LotEvent
+from sagopalgo.realtime.contract import EVENT_ID_PATTERN, LotEvent, is_event_id
 from sagopalgo.realtime.ports import LotEventLog
 from sagopalgo.sse.direct import DirectSink, transport_of
+from sagopalgo.sse.wire import EVENTS
 
 __all__ = [
     "HEARTBEAT_SECONDS",
@@ -223,20 +224,32 @@ class LiveEvents(ASGIResponse):
     media_type="text/event-stream",
     responses={
         200: ResponseSpec(
-            data_container=str,
+            data_container=EVENTS,
             description="An event stream: snapshot, then bid and status events, and heartbeats",
             media_type="text/event-stream",
             generate_examples=False,
         ),
-        **problem_responses(404),
+        **problem_responses(400, 404),
     },
 )
 async def lot_events(
-    request: Request[Any, Any, Any], lot_id: Annotated[int, PathParameter(ge=1, le=2**63 - 1)]
+    request: Request[Any, Any, Any],
+    lot_id: Annotated[int, PathParameter(ge=1, le=2**63 - 1)],
+    last_event_id: Annotated[
+        str | None,
+        HeaderParameter(
+            name="Last-Event-ID",
+            pattern=EVENT_ID_PATTERN,
+            description="The id of the last event received: the stream replays what came after it",
+        ),
+    ] = None,
 ) -> LiveEvents:
+    # Anything else reached the log as a position: a 500 in process, a Redis error on Redis.
+    if last_event_id is not None and not is_event_id(last_event_id):
+        raise Invalid("Last-Event-ID is not an event id of this stream.", field="Last-Event-ID")
     hub: LotEventHub[bytes] = request.app.state.hub
     log: LotEventLog = request.app.state.events
-    position = request.headers.get("last-event-id") or await log.last_id(lot_id)
+    position = last_event_id or await log.last_id(lot_id)
 
     async def build() -> bytes:
         return ServerSentEventMessage(

@@ -136,7 +136,7 @@ _NAMED_FIELD = re.compile(r"field `([^`]+)`")
 
 
 def _wire_name(request: Request[Any, Any, Any], key: str) -> str:
-    """The name the client used: a query parameter's alias (``categoryId``), not the Python name."""
+    """The name the client used: a parameter's alias (``categoryId``, ``Last-Event-ID``), not Python's."""
     try:
         parameter = request.route_handler.parsed_fn_signature.parameters.get(key)
     except Exception:  # no handler resolved (a 404 or 405): keep the key
@@ -155,7 +155,7 @@ def _validation_errors(request: Request[Any, Any, Any], exc: ValidationException
             if field == "data":
                 found = _AT_PATH.search(message) or _NAMED_FIELD.search(message)
                 field = found.group(1) if found else "body"
-            elif item.get("source") == "query":
+            elif item.get("source") in ("query", "header"):
                 field = _wire_name(request, field)
             out.append({"field": field, "message": message})
     return out

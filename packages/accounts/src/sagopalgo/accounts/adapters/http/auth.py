@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from litestar.config.app import AppConfig
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException
 from litestar.handlers.base import BaseRouteHandler
@@ -22,6 +23,22 @@ from sagopalgo.kernel.errors import Forbidden, Unauthenticated
 from sagopalgo.kernel.identity import Principal
 
 __all__ = ["admin_only", "build_jwt_auth"]
+
+
+class _PerOperationJWTAuth(JWTAuth[Principal, ClockedToken]):
+    """``JWTAuth`` whose OpenAPI document asks for the token only where a handler says so.
+
+    Litestar's ``on_app_init`` adds the bearer scheme to the document's top-level ``security``, which
+    every operation without its own list inherits, so browsing, signing up and signing in were all
+    documented as needing a token. Protected handlers state ``security=[{"BearerToken": []}]``
+    themselves; the scheme stays in the components.
+    """
+
+    def on_app_init(self, app_config: AppConfig) -> AppConfig:
+        app_config = super().on_app_init(app_config)
+        if app_config.openapi_config is not None:
+            app_config.openapi_config.security = None
+        return app_config
 
 
 def build_jwt_auth(secret: str, *, exclude: Sequence[str] = ()) -> JWTAuth[Principal, ClockedToken]:
@@ -42,7 +59,7 @@ def build_jwt_auth(secret: str, *, exclude: Sequence[str] = ()) -> JWTAuth[Princ
         except Unauthenticated as exc:
             raise NotAuthorizedException(exc.message) from None
 
-    return JWTAuth[Principal, ClockedToken](
+    return _PerOperationJWTAuth(
         token_secret=secret,
         algorithm=ALGORITHM,
         retrieve_user_handler=retrieve_user,

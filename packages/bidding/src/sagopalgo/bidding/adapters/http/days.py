@@ -66,7 +66,9 @@ class AuctionDaysController(Controller):
     dependencies = {"days": Provide(provide_days)}
 
     @post(
-        "/{day:date}/{transition:str}",
+        # ``day`` is parsed by its annotation, not the route: a malformed day is then a 400 naming
+        # the field, where a ``{day:date}`` route would match nothing and answer 404.
+        "/{day:str}/{transition:str}",
         status_code=200,
         summary="Run a day's open or close now (admin; idempotent; what the schedule runs)",
         responses=problem_responses(400, 401, 403, 503),

@@ -67,7 +67,7 @@ class CategoriesController(Controller):
         status_code=HTTP_201_CREATED,
         summary="Create a category (admin)",
         opt=idempotent,
-        responses=problem_responses(400, 401, 403, 409),
+        responses=problem_responses(400, 401, 403, 409, 422),
         security=_AUTH,
     )
     async def create_category(
@@ -101,7 +101,7 @@ class CategoriesController(Controller):
         "/{category_id:int}",
         status_code=HTTP_204_NO_CONTENT,
         summary="Delete a category no lot uses (admin)",
-        responses=problem_responses(401, 403, 404, 409),
+        responses=problem_responses(400, 401, 403, 404, 409),
         security=_AUTH,
     )
     async def delete_category(
@@ -120,7 +120,7 @@ class UploadsController(Controller):
         status_code=HTTP_201_CREATED,
         summary="Get a presigned POST for one photo; send the file straight to uploadUrl",
         opt=idempotent,
-        responses=problem_responses(400, 401, 413, 415),
+        responses=problem_responses(400, 401, 409, 413, 415, 422),
         security=_AUTH,
     )
     async def request_upload(
@@ -145,7 +145,7 @@ class LotsController(Controller):
         status_code=HTTP_201_CREATED,
         summary="List a lot for a coming day",
         opt=idempotent,
-        responses=problem_responses(400, 401, 413, 422),
+        responses=problem_responses(400, 401, 409, 413, 422),
         security=_AUTH,
     )
     async def create_lot(
@@ -220,7 +220,7 @@ class LotsController(Controller):
         "/lots/{lot_id:int}",
         exclude_from_auth=True,
         summary="One lot (may be up to a few seconds stale)",
-        responses=problem_responses(404),
+        responses=problem_responses(400, 404),
     )
     async def get_lot(
         self, lot_id: Id, request: Request[Any, Any, Any], catalog: NamedDependency[CatalogService]
@@ -255,7 +255,7 @@ class LotsController(Controller):
         "/lots/{lot_id:int}",
         status_code=HTTP_204_NO_CONTENT,
         summary="Withdraw a scheduled lot (seller or admin)",
-        responses=problem_responses(401, 403, 404, 409),
+        responses=problem_responses(400, 401, 403, 404, 409),
         security=_AUTH,
     )
     async def withdraw_lot(
@@ -268,7 +268,7 @@ class LotsController(Controller):
         status_code=200,
         summary="Relist an unsold lot for a coming day (seller)",
         opt=idempotent,
-        responses=problem_responses(400, 401, 403, 404, 409),
+        responses=problem_responses(400, 401, 403, 404, 409, 422),
         security=_AUTH,
     )
     async def relist_lot(

@@ -86,7 +86,7 @@ class MediaController(Controller):
         "/media/{key:path}",
         exclude_from_auth=True,
         summary="A stored lot photo (embedded storage only)",
-        responses=problem_responses(404),
+        responses=problem_responses(400, 404),
     )
     async def media(self, request: Request[Any, Any, Any], key: FromPath[str]) -> File:
         key = key.lstrip("/")

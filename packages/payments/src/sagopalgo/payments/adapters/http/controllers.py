@@ -111,7 +111,7 @@ class PaymentsController(Controller):
         description="The award's one open order is returned again on a repeat, so two tabs never "
         "start two payments for one award. 409 `ALREADY_PAID`, `AWARD_EXPIRED`, `PAYMENT_IN_PROGRESS`.",
         opt=idempotent,
-        responses=problem_responses(400, 401, 403, 404, 409, 503),
+        responses=problem_responses(400, 401, 403, 404, 409, 422, 503),
         security=_AUTH,
     )
     async def checkout(
