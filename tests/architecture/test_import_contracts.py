@@ -39,6 +39,8 @@ PROBES = [
         "import sagopalgo.api.app\n",
     ),
     ("independent-apps", "services/sse/src/sagopalgo/sse/_probe_api.py", "import sagopalgo.api.app\n"),
+    ("infra-apart", "infra/src/sagopalgo/infra/_probe_app.py", "import sagopalgo.platform.settings\n"),
+    ("apps-without-pulumi", "services/api/src/sagopalgo/api/_probe_pulumi.py", "import pulumi\n"),
 ]
 
 

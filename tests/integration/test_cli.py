@@ -4,8 +4,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from litestar import Litestar
 
 from sagopalgo.cli.main import cli
+from sagopalgo.cli.serving import server_for
+from sagopalgo.platform.settings import load_settings
 
 
 @pytest.fixture
@@ -65,3 +68,11 @@ def test_serve_api_stops_on_missing_or_malformed_settings(
     result = CliRunner().invoke(cli, ["serve", "api"], env={**env, **extra})
     assert result.exit_code != 0
     assert named in result.output
+
+
+def test_serve_keeps_idle_connections_as_long_as_the_settings_say() -> None:
+    """Behind the ALB the keep-alive must outlast its idle timeout (infra sets both)."""
+    app = Litestar(route_handlers=[])
+    assert server_for(app, load_settings({})).config.timeout_keep_alive == 5
+    tuned = load_settings({"SAGOPALGO_KEEP_ALIVE_SECONDS": "125"})
+    assert server_for(app, tuned).config.timeout_keep_alive == 125

@@ -5,11 +5,14 @@ from pathlib import Path
 
 import pytest
 
+from sagopalgo.accounts.adapters.sql.repository import SqlAccountsUnitOfWork
 from sagopalgo.api.composition import build_catalog, build_image_store
+from sagopalgo.bidding.adapters.sql.repository import SqlBiddingUnitOfWork
+from sagopalgo.bidding.contract import AwardStatus
 from sagopalgo.catalog.contract import LotStatus
 from sagopalgo.catalog.ports import LotQuery
-from sagopalgo.cli.demo import seed_demo
-from sagopalgo.cli.demo_lots import TODAY, TOMORROW, demo_window
+from sagopalgo.cli.demo import DEMO_USERS, seed_demo
+from sagopalgo.cli.demo_lots import TODAY, TOMORROW, WON, demo_window
 from sagopalgo.kernel.clock import SEOUL, ManualClock
 from sagopalgo.kernel.paging import PageRequest
 from sagopalgo.platform.settings import load_settings
@@ -39,8 +42,22 @@ async def test_todays_demo_lots_are_open_now_and_seeding_twice_adds_nothing(
         open_now = await catalog.find_lots(LotQuery(statuses=frozenset({LotStatus.OPEN})), page)
         upcoming = await catalog.find_lots(LotQuery(statuses=frozenset({LotStatus.SCHEDULED})), page)
         featured = await catalog.featured(page)
+        sold = await catalog.find_lots(LotQuery(statuses=frozenset({LotStatus.SOLD})), page)
+        sessions = session_factory(engine)
+        async with SqlAccountsUnitOfWork(sessions) as accounts:
+            winner = await accounts.users.by_email(DEMO_USERS[2].email)
+        assert winner is not None
+        assert winner.id is not None
+        async with SqlBiddingUnitOfWork(sessions) as bidding:
+            awards = await bidding.awards.of_winner(winner.id, page)
     finally:
         await engine.dispose()
+    # Yesterday's auction left one lot won by the first demo bidder, to be paid.
+    assert [(lot.title, lot.price, lot.bid_count) for lot in sold.items] == [(WON.title, WON.start_price, 1)]
+    assert [(a.lot_id, a.amount, a.status) for a in awards.items] == [
+        (sold.items[0].id, WON.start_price, AwardStatus.PAYMENT_DUE)
+    ]
+    assert awards.items[0].pay_by > now
     assert open_now.total == len(TODAY)
     assert all(lot.opens_at <= now < lot.closes_at for lot in open_now.items)
     assert upcoming.total == len(TOMORROW)

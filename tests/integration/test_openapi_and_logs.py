@@ -39,6 +39,8 @@ EXPECTED = {
     ("/api/v1/payments/confirm", "post"): {"200", "400", "401", "402", "403", "404", "409", "422", "503"},
     ("/api/v1/payments/webhooks/toss", "post"): {"200", "400"},
     ("/api/v1/admin/payments/{order_id}/refund", "post"): {"200", "400", "401", "403", "404", "409", "503"},
+    ("/api/v1/search/lots", "get"): {"200", "400", "503"},
+    ("/health/search-indexer", "get"): {"200"},
     ("/health/live", "get"): {"200"},
     ("/health/ready", "get"): {"200", "503"},
 }

@@ -27,6 +27,26 @@ async def test_health_schema_and_unknown_routes(
     assert_problem(await sse.get("/sse/v1/unknown"), 404, "NOT_FOUND")
 
 
+async def test_any_page_may_read_a_lot_stream_across_origins(sse: AsyncTestClient[Any]) -> None:
+    """The web pages live on the API's origin; lot prices are public and streams take no credentials."""
+    page = "https://sagopalgo.example"
+    preflight = await sse.options(
+        "/sse/v1/lots/1/events",
+        headers={
+            "Origin": page,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "last-event-id",
+        },
+    )
+    assert preflight.status_code in (200, 204)
+    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert "last-event-id" in preflight.headers["access-control-allow-headers"].lower()
+    missing = await sse.get("/sse/v1/lots/987654321/events", headers={"Origin": page})
+    assert missing.status_code == 404
+    assert missing.headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in missing.headers
+
+
 @pytest.mark.parametrize(
     "last_event_id",
     ["abc", "-1", "1", "1-2-3", " 1-0", "18446744073709551616-0", "0-18446744073709551616"],

@@ -41,6 +41,7 @@ def test_values_are_parsed_from_strings() -> None:
         ("SAGOPALGO_TOSS_SECRET_KEY", "sk_without_mode"),
         ("SAGOPALGO_TOSS_CLIENT_KEY", "test_ck with spaces"),
         ("SAGOPALGO_PAYMENT_RECONCILE_SECONDS", "-1"),
+        ("SAGOPALGO_KEEP_ALIVE_SECONDS", "0"),
     ],
 )
 def test_malformed_values_stop_start_up_naming_the_variable(var: str, value: str) -> None:
@@ -83,3 +84,43 @@ def test_toss_keys_come_in_a_matching_pair_and_the_secret_never_shows() -> None:
                 "SAGOPALGO_TOSS_BASE_URL": "http://127.0.0.1:9",
             }
         )
+
+
+def test_passwords_in_connection_urls_never_show() -> None:
+    settings = load_settings(
+        {
+            "SAGOPALGO_DATABASE_URL": "mysql+asyncmy://app:s3cret-pw@db.internal:3306/sagopalgo",
+            "SAGOPALGO_REDIS_URL": "rediss://:redis-pw@cache.internal:6379/0",
+        }
+    )
+    shown = repr(settings)
+    assert "s3cret-pw" not in shown
+    assert "redis-pw" not in shown
+    assert "mysql+asyncmy://app:********@db.internal:3306/sagopalgo" in shown
+    assert "rediss://:********@cache.internal:6379/0" in shown
+    assert settings.database_url.endswith(
+        "app:s3cret-pw@db.internal:3306/sagopalgo"
+    )  # only the repr hides it
+
+
+def test_the_search_engine_follows_the_setting_or_the_one_url_set() -> None:
+    assert load_settings({}).search_engine == "sql"
+    es = {"SAGOPALGO_ELASTICSEARCH_URL": "http://127.0.0.1:9200"}
+    opensearch = {"SAGOPALGO_OPENSEARCH_URL": "https://sagopalgo:pw@search.internal:443"}
+    assert load_settings(es).search_engine == "elasticsearch"
+    assert load_settings(opensearch).search_engine == "opensearch"
+    assert load_settings({**opensearch, "SAGOPALGO_SEARCH": "opensearch"}).search_engine == "opensearch"
+    assert load_settings({**opensearch, "SAGOPALGO_SEARCH": "sql"}).search_engine == "sql"
+    assert load_settings({**es, **opensearch, "SAGOPALGO_SEARCH": "opensearch"}).search_engine == "opensearch"
+    with pytest.raises(SettingsError, match="SAGOPALGO_SEARCH=opensearch needs SAGOPALGO_OPENSEARCH_URL"):
+        load_settings({**es, "SAGOPALGO_SEARCH": "opensearch"})
+    with pytest.raises(SettingsError, match="choose one with SAGOPALGO_SEARCH"):
+        load_settings({**es, **opensearch})
+
+
+def test_the_opensearch_password_never_shows() -> None:
+    settings = load_settings(
+        {"SAGOPALGO_OPENSEARCH_URL": "https://sagopalgo:Os-s3cret_1@search.internal:443"}
+    )
+    assert "Os-s3cret_1" not in repr(settings)
+    assert "https://sagopalgo:********@search.internal:443" in repr(settings)

@@ -146,6 +146,24 @@ async def test_a_session_check_is_remembered_briefly_and_forgotten_at_logout(
         await remembering.principal_for(user_id=one.user_id + 1, session_id=one.session_id)
 
 
+async def test_a_browser_session_is_judged_like_a_token_and_ends_on_sign_out(
+    service: AccountsService,
+) -> None:
+    email = await _signed_up(service)
+    with pytest.raises(InvalidCredentials):
+        await service.open_session(email=email, password=PASSWORD + "x")
+    browser = await service.open_session(email=email.upper(), password=PASSWORD)
+    again = await service.principal_for(user_id=browser.user_id, session_id=browser.session_id)
+    assert again == browser
+    other = await service.open_session(email=email, password=PASSWORD)
+    await service.end_session(browser)
+    with pytest.raises(Unauthenticated):
+        await service.principal_for(user_id=browser.user_id, session_id=browser.session_id)
+    # Another device's session of the same user is untouched, and signing out twice is harmless.
+    assert await service.principal_for(user_id=other.user_id, session_id=other.session_id) == other
+    await service.end_session(browser)
+
+
 async def test_concurrent_checks_of_one_session_share_one_lookup(
     service: AccountsService, clock: ManualClock
 ) -> None:

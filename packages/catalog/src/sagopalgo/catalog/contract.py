@@ -1,4 +1,4 @@
-"""What the catalog publishes to other contexts: a lot's status and its read model.
+"""What the catalog publishes to other contexts: a lot's status, its read model and its changes.
 
 Bidding, payments and search learn about lots through these types (and the catalog service that
 the composition hands them), never through the catalog's tables or domain objects.
@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-__all__ = ["CategoryView", "LotStatus", "LotView"]
+__all__ = ["CategoryView", "LotChanged", "LotStatus", "LotView"]
 
 
 class LotStatus(enum.StrEnum):
@@ -50,6 +50,8 @@ class LotView:
     extended_bidding: bool
     status: LotStatus
     created_at: datetime
+    version: int = 0
+    """Bumped by every stored change of the lot: copies elsewhere (the search index) keep the newest."""
 
     @property
     def price(self) -> int:
@@ -60,3 +62,17 @@ class LotView:
         if self.current_price is None:
             return self.start_price
         return self.current_price + self.bid_increment
+
+
+@dataclass(frozen=True, slots=True)
+class LotChanged:
+    """A lot's stored state changed (listed, edited, withdrawn, relisted, a bid copied, a status move).
+
+    Published after the change committed. ``version`` is the lot's version after it; a listener
+    that reads the lot later may find a newer one, never an older one.
+    """
+
+    lot_id: int
+    version: int
+    reason: str
+    """``listed``, ``edited``, ``withdrawn``, ``relisted``, ``bid`` or ``status``: for logs and tests."""

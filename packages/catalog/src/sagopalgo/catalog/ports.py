@@ -82,6 +82,14 @@ class LotRepository(Protocol):
 
     async def find(self, query: LotQuery, page: PageRequest) -> Page[LotView]: ...
 
+    async def views(self, lot_ids: Collection[int]) -> list[LotView]:
+        """The lots of any status (withdrawn ones too) that exist among ``lot_ids``, by id."""
+        ...
+
+    async def versions(self, after_id: int, limit: int) -> list[tuple[int, int]]:
+        """``(id, version)`` of up to ``limit`` lots with ids above ``after_id``, ascending by id."""
+        ...
+
     async def titles(self, lot_ids: Collection[int]) -> dict[int, str]: ...
 
     async def due(self, status: LotStatus, *, through_day: date, by: datetime, limit: int) -> list[int]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal, get_args, get_origin
+from urllib.parse import urlsplit, urlunsplit
 
 import msgspec
 
@@ -24,11 +25,23 @@ ClockTime = Annotated[str, msgspec.Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]
 """A time of day in Asia/Seoul, ``HH:MM``."""
 
 
+ElasticIndexName = Annotated[str, msgspec.Meta(pattern=r"^[a-z0-9][a-z0-9_.-]{0,200}$")]
+"""An Elasticsearch index or alias name: lower case, no spaces or ``*?"<>|,#:/\\``."""
+
 TossKey = Annotated[str, msgspec.Meta(pattern=r"^(test|live)_[A-Za-z0-9_]{4,200}$")]
 """A Toss API key: ``test_…`` or ``live_…``, then letters, digits and underscores."""
 
 _SECRETS = frozenset({"jwt_secret", "toss_secret_key"})
 """Fields that ``repr`` (and so any log line or traceback showing the settings) never shows."""
+
+
+def _without_password(url: str) -> str:
+    """``scheme://user:********@host/...``: a database or Redis URL may carry its password."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username or ''}:********@{host}"))
 
 
 class SettingsError(ValueError):
@@ -69,6 +82,13 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     sse_port: Annotated[int, msgspec.Meta(ge=0, le=65535)] = 8001
     forwarded_allow_ips: str = "127.0.0.1"
     """Proxies whose X-Forwarded-For is trusted for the client address (rate limits key on it)."""
+    keep_alive_seconds: Annotated[int, msgspec.Meta(ge=1, le=4000)] = 5
+    """How long ``serve`` keeps an idle client connection open (uvicorn's default is 5 s).
+
+    Behind a load balancer that reuses its connections to the targets, this must outlast the
+    balancer's own idle timeout: a target that closes first races the balancer's next request on
+    that connection, and the client gets a 502 (AWS's ALB guidance; infra/ sets it above the ALB's).
+    """
     auto_migrate: bool = False
     """Run database migrations at start-up (the demo does; production runs ``sagopalgo migrate``)."""
     worker_id: str = ""
@@ -81,6 +101,11 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """No lot closes later than this, however long extended bidding runs."""
     public_base_url: str | None = None
     """How clients reach this API (``https://api.example.com``); defaults to ``http://host:port``."""
+    sse_public_url: str | None = None
+    """How browsers reach the SSE service (``https://live.example.com``); defaults to ``http://host:sse_port``.
+
+    The web pages open their live price stream there (and their Content-Security-Policy allows it).
+    """
     cdn_base_url: str | None = None
     """Base of image URLs (CloudFront in production); defaults to the API's own ``/media``."""
     media_dir: str = "./var/media"
@@ -121,6 +146,26 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """Toss's API; the demo points it at its local fake Toss (a live key is only sent over HTTPS)."""
     payment_reconcile_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 30.0
     """How often each API process settles orders left in ``CONFIRMING`` (0 turns the loop off)."""
+    search: Literal["auto", "sql", "elasticsearch", "opensearch"] = "auto"
+    """Which lot index: ``sql`` — the deployment's own database (FTS5 on SQLite, an n-gram table on
+    MariaDB); ``elasticsearch`` — the Elasticsearch cluster at ``elasticsearch_url``;
+    ``opensearch`` — the OpenSearch cluster (Amazon OpenSearch Service) at ``opensearch_url``;
+    ``auto`` — whichever of the two URLs is set, else ``sql``. Each engine needs its own official
+    client (Elasticsearch's refuses OpenSearch), hence one URL setting per engine; the index,
+    analyzer and timeout settings below apply to both."""
+    elasticsearch_url: str | None = None
+    """``http://host:9200`` (Elasticsearch 9.x); credentials may go in the URL."""
+    opensearch_url: str | None = None
+    """``https://user:password@host:443`` (OpenSearch 2.x, e.g. an Amazon OpenSearch Service domain
+    with fine-grained access control); the credentials become basic auth."""
+    elasticsearch_index: ElasticIndexName = "sagopalgo-lots"
+    """The alias searches and writes use (on Elasticsearch or OpenSearch); the indices behind it are
+    named after it."""
+    elasticsearch_analyzer: Literal["ngram", "nori"] = "ngram"
+    """Korean analysis: ``ngram`` (syllable bigrams, no plugin needed) or ``nori`` (the
+    ``analysis-nori`` plugin on every node — Amazon OpenSearch Service ships it — bigrams kept
+    beside it). A change takes effect with ``sagopalgo reindex``."""
+    elasticsearch_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
 
     def __post_init__(self) -> None:
         if not self.auction_opens < self.auction_closes <= self.auction_hard_cap:
@@ -140,12 +185,35 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
                 )
             if secret.startswith("live_") and not self.toss_base_url.startswith("https://"):
                 raise SettingsError("SAGOPALGO_TOSS_BASE_URL must be https:// for a live Toss secret key")
+        if self.search == "elasticsearch" and not self.elasticsearch_url:
+            raise SettingsError("SAGOPALGO_SEARCH=elasticsearch needs SAGOPALGO_ELASTICSEARCH_URL")
+        if self.search == "opensearch" and not self.opensearch_url:
+            raise SettingsError("SAGOPALGO_SEARCH=opensearch needs SAGOPALGO_OPENSEARCH_URL")
+        if self.search == "auto" and self.elasticsearch_url and self.opensearch_url:
+            raise SettingsError(
+                "both SAGOPALGO_ELASTICSEARCH_URL and SAGOPALGO_OPENSEARCH_URL are set: "
+                "choose one with SAGOPALGO_SEARCH"
+            )
+
+    @property
+    def search_engine(self) -> Literal["sql", "elasticsearch", "opensearch"]:
+        """The lot index ``search`` selects once ``auto`` is resolved (``check`` ruled out ambiguity)."""
+        if self.search != "auto":
+            return self.search
+        if self.elasticsearch_url:
+            return "elasticsearch"
+        return "opensearch" if self.opensearch_url else "sql"
 
     def __rich_repr__(self) -> list[tuple[str, Any]]:
-        return [
-            (name, "********" if name in _SECRETS and getattr(self, name) else getattr(self, name))
-            for name in self.__struct_fields__
-        ]
+        def shown(name: str) -> Any:
+            value = getattr(self, name)
+            if name in _SECRETS and value:
+                return "********"
+            if name.endswith("_url") and isinstance(value, str):
+                return _without_password(value)
+            return value
+
+        return [(name, shown(name)) for name in self.__struct_fields__]
 
     def __repr__(self) -> str:
         return f"Settings({', '.join(f'{name}={value!r}' for name, value in self.__rich_repr__())})"
@@ -153,6 +221,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     @property
     def api_base_url(self) -> str:
         return (self.public_base_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def sse_base_url(self) -> str:
+        return (self.sse_public_url or f"http://{self.host}:{self.sse_port}").rstrip("/")
 
     @property
     def image_base_url(self) -> str:

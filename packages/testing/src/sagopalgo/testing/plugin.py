@@ -6,8 +6,9 @@
 - SQLite tests get a private copy of a migrated template file (migrating once per worker).
 - Fixtures never skip. Under ``CI`` an unreachable server is an error naming the command that
   starts it, and any skipped test fails the run. Outside CI, tests marked ``integration`` are
-  deselected with a loud notice when their server is down, so the README's test command still
-  runs everything else on a machine that has only Python.
+  deselected with a loud notice when their server is down, and tests marked ``browser`` when
+  Chromium is not installed, so the README's test command still runs everything else on a
+  machine that has only Python.
 """
 
 from __future__ import annotations
@@ -36,7 +37,14 @@ from sagopalgo.testing.services import (
 
 _IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 _RUN = uuid.uuid4().hex[:8]
-_state: dict[str, Any] = {"skipped": [], "deselected_integration": 0, "down": []}
+_state: dict[str, Any] = {"skipped": [], "deselected": []}
+CHROMIUM = os.environ.get("SAGOPALGO_TEST_CHROMIUM", "/usr/bin/chromium")
+"""Debian's Chromium, which the browser tests drive (Playwright never downloads a browser here)."""
+_REMEDY = {
+    "integration": "Start them (see README, 'Running the tests') or set SAGOPALGO_TEST_MARIADB_URL / "
+    "SAGOPALGO_TEST_REDIS_URL.",
+    "browser": "Install it (`apt-get install chromium`) or set SAGOPALGO_TEST_CHROMIUM to its path.",
+}
 
 
 # Property tests: bounded in CI (``ci``, the default); ``--hypothesis-profile=long`` for a long run
@@ -58,22 +66,27 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.integration)
     if _IN_CI:
         return
+    if not Path(CHROMIUM).exists():
+        _deselect(config, items, "browser", f"Chromium at {CHROMIUM}")
     down = []
     if not reachable(mariadb_server_url()):
         down.append(f"MariaDB at {mariadb_server_url()}")
     if not reachable(redis_server_url()):
         down.append(f"Redis at {redis_server_url()}")
-    if not down:
-        return
+    if down:
+        _deselect(config, items, "integration", " and ".join(down))
+
+
+def _deselect(config: pytest.Config, items: list[pytest.Item], marker: str, missing: str) -> None:
+    """Outside CI only: leave out the tests needing what this machine lacks, and say so loudly."""
     keep: list[pytest.Item] = []
     drop: list[pytest.Item] = []
     for item in items:
-        (drop if item.get_closest_marker("integration") else keep).append(item)
+        (drop if item.get_closest_marker(marker) else keep).append(item)
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
-        _state["deselected_integration"] = len(drop)
-        _state["down"] = down
+        _state["deselected"].append((marker, len(drop), missing))
 
 
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
@@ -82,12 +95,12 @@ def pytest_runtest_logreport(report: pytest.TestReport) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    if _state["deselected_integration"]:
-        terminalreporter.section("integration tests NOT RUN", sep="!")
+    for marker, count, missing in _state["deselected"]:
+        terminalreporter.section(f"{marker} tests NOT RUN", sep="!")
         terminalreporter.write_line(
-            f"{_state['deselected_integration']} integration tests were deselected because "
-            f"{' and '.join(_state['down'])} is unreachable. Start them (see README, 'Running the tests') "
-            "or set SAGOPALGO_TEST_MARIADB_URL / SAGOPALGO_TEST_REDIS_URL. CI never deselects."
+            f"{count} {marker} tests were deselected because {missing} is missing or unreachable. "
+            + _REMEDY[marker]
+            + " CI never deselects."
         )
     if _IN_CI and _state["skipped"]:
         terminalreporter.section("skipped tests fail CI", sep="!")

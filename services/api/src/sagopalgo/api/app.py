@@ -24,8 +24,10 @@ from sagopalgo.api.composition import (
     bid_gate,
     build_accounts,
     open_market,
+    search_backend,
 )
 from sagopalgo.api.db import upgrade
+from sagopalgo.api.web import unrouted_page, web_router, web_templates
 from sagopalgo.bidding.adapters.http.controllers import BidsController, BidWriterController
 from sagopalgo.bidding.adapters.http.days import AuctionDaysController, AwardsController
 from sagopalgo.bidding.application.auction_day import DaySchedule
@@ -46,6 +48,7 @@ from sagopalgo.platform.idempotency import (
 )
 from sagopalgo.platform.ratelimit import MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from sagopalgo.platform.settings import Settings, load_settings
+from sagopalgo.search.adapters.http.controllers import SearchController, SearchIndexerController
 
 __all__ = ["create_app"]
 
@@ -53,7 +56,7 @@ _log = logging.getLogger("sagopalgo.api")
 
 DESCRIPTION = (
     "Sagopalgo's main API: accounts, lots, bids, search and payments. Errors are RFC 9457 problem "
-    "documents with a stable `code`."
+    "documents with a stable `code`. The same service serves the web pages (not described here)."
 )
 
 
@@ -67,6 +70,7 @@ def create_app(
     settings = settings or load_settings()
     settings.require("jwt_secret")
     gate = bid_gate(settings)  # a gate whose server is not configured stops start-up here
+    search = search_backend(settings)
     jwt_secret = settings.jwt_secret or ""
     clock = clock or SystemClock()
     jwt_auth = build_jwt_auth(jwt_secret, exclude=["/schema", "/health", "/media"])
@@ -105,12 +109,17 @@ def create_app(
             auction_days=market.days,
             awards=market.awards,
             payments=market.payments,
+            search=market.search,
+            indexer=market.indexer,
         )
         stop = asyncio.Event()
         consumer = settings.worker_id or f"{socket.gethostname()}:{os.getpid()}"
         writer = asyncio.create_task(
             bidding.run_writer(consumer, stop, stale_ms=settings.bid_writer_claim_ms), name="bid-log-writer"
         )
+        # Catalog changes reach the index as they commit; the catch-up alongside repairs what a
+        # process that died between a commit and its index write left behind.
+        indexer = asyncio.create_task(market.indexer.run(stop), name="search-indexer")
         schedule = (
             asyncio.create_task(
                 DaySchedule(market.days, tick_s=settings.schedule_tick_seconds).run(stop),
@@ -136,13 +145,18 @@ def create_app(
         gc.freeze()
         _log.info(
             "api started",
-            extra={"database": engine.url.get_backend_name(), "redis": bool(redis), "bid_gate": gate},
+            extra={
+                "database": engine.url.get_backend_name(),
+                "redis": bool(redis),
+                "bid_gate": gate,
+                "search": search,
+            },
         )
         try:
             yield
         finally:
             stop.set()
-            background = {writer} | {task for task in (schedule, reconciler) if task is not None}
+            background = {writer, indexer} | {task for task in (schedule, reconciler) if task is not None}
             _, late = await asyncio.wait(background, timeout=5)  # let the work under way commit
             for task in late:
                 task.cancel()
@@ -167,14 +181,20 @@ def create_app(
         AwardsController,
         PaymentsController,
         TossWebhookController,
+        SearchController,
+        SearchIndexerController,
         *health_handlers,
+        *web_router(settings),
     ]
     if not settings.s3_bucket:  # the embedded image store receives and serves the files itself
         handlers.append(MediaController)
+    common = common_app_kwargs(settings, title="Sagopalgo API", description=DESCRIPTION)
+    common["exception_handlers"] |= unrouted_page(settings)
     return Litestar(
         route_handlers=handlers,
         on_app_init=[jwt_auth.on_app_init],
+        template_config=web_templates(settings),
         lifespan=[lifespan],
         state=State({"settings": settings, "clock": clock}),
-        **common_app_kwargs(settings, title="Sagopalgo API", description=DESCRIPTION),
+        **common,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from sagopalgo.catalog.adapters.images.local import LocalImageStore
 from sagopalgo.catalog.adapters.images.s3 import S3ImageStore, s3_client
 from sagopalgo.catalog.adapters.sql.repository import SqlCatalogUnitOfWork
 from sagopalgo.catalog.application.service import CatalogService
-from sagopalgo.catalog.contract import LotStatus, LotView
+from sagopalgo.catalog.contract import LotChanged, LotStatus, LotView
 from sagopalgo.catalog.domain.schedule import AuctionWindow
 from sagopalgo.catalog.ports import ImageStore, LotCache, PriceFeed
 from sagopalgo.kernel.clock import Clock
@@ -48,6 +49,14 @@ from sagopalgo.platform.sql import create_engine, session_factory
 from sagopalgo.realtime.adapters.memory import MemoryLotEventLog
 from sagopalgo.realtime.adapters.redis import RedisLotEventLog
 from sagopalgo.realtime.ports import LotEventLog
+from sagopalgo.search.adapters.elasticsearch import index as elastic
+from sagopalgo.search.adapters.opensearch import index as opensearch
+from sagopalgo.search.adapters.sql.fts import SqliteFtsLotIndex
+from sagopalgo.search.adapters.sql.ngram import NgramLotIndex
+from sagopalgo.search.application.indexer import Indexer
+from sagopalgo.search.application.service import SearchService
+from sagopalgo.search.domain.document import LotDoc
+from sagopalgo.search.ports import LotIndex
 
 if TYPE_CHECKING:
     from sagopalgo.payments.adapters.toss.client import TossPaymentProvider
@@ -55,7 +64,9 @@ if TYPE_CHECKING:
 __all__ = [
     "LOCAL_UPLOAD_PATH",
     "BiddingAwards",
+    "CatalogCategoryNames",
     "CatalogDayLots",
+    "CatalogLotSource",
     "GatePrices",
     "LocalBus",
     "Market",
@@ -66,12 +77,15 @@ __all__ = [
     "build_bidding",
     "build_catalog",
     "build_image_store",
+    "build_lot_index",
     "build_payments",
     "event_log",
+    "lot_doc",
     "open_market",
 ]
 
 LOCAL_UPLOAD_PATH = "/api/v1/uploads/local"
+_log = logging.getLogger("sagopalgo.api")
 
 # The CLI signs no tokens; when no key is configured it still needs an issuer to build the service.
 _UNUSED_KEY = "unused-by-the-cli-unused-by-the-cli"
@@ -116,6 +130,7 @@ def build_catalog(
     redis: Any = None,
     prices: PriceFeed | None = None,
     events: LotEventLog | None = None,
+    on_change: Callable[[LotChanged], Awaitable[None]] | None = None,
 ) -> CatalogService:
     cache: LotCache = (
         RedisLotCache(redis, prefix=settings.redis_prefix) if redis is not None else MemoryLotCache(clock)
@@ -132,7 +147,17 @@ def build_catalog(
         cache_ttl_seconds=settings.lot_cache_ttl_seconds,
         prices=prices,
         on_status=_status_publisher(events) if events is not None else None,
+        on_change=on_change,
     )
+
+
+def _index_on(indexer: Indexer) -> Callable[[LotChanged], Awaitable[None]]:
+    """The catalog's changes, as they commit, to the search indexer (which never blocks on them)."""
+
+    async def changed(event: LotChanged) -> None:
+        await indexer.lot_changed(event.lot_id)
+
+    return changed
 
 
 def _status_publisher(events: LotEventLog) -> Callable[[LotView], Awaitable[None]]:
@@ -346,6 +371,89 @@ def build_auction_days(
     return days, AwardsService(uow=uow, lots=lots, titles=lots, clock=clock)
 
 
+# ---------------------------------------------------------------- search
+def lot_doc(view: LotView) -> LotDoc:
+    """The catalog's read model as the search index's document (a withdrawn lot as a tombstone)."""
+    return LotDoc(
+        id=view.id,
+        version=view.version,
+        title=view.title,
+        description=view.description,
+        category_id=view.category.id,
+        seller_id=view.seller_id,
+        seller_username=view.seller_username,
+        image_keys=view.image_keys,
+        start_price=view.start_price,
+        bid_increment=view.bid_increment,
+        current_price=view.current_price,
+        bid_count=view.bid_count,
+        auction_day=view.auction_day,
+        opens_at=view.opens_at,
+        closes_at=view.closes_at,
+        extended_bidding=view.extended_bidding,
+        status=view.status.value,
+        created_at=view.created_at,
+        listed=view.status is not LotStatus.WITHDRAWN,
+    )
+
+
+class CatalogLotSource:
+    """Search's ``LotSource``: the catalog's lots (any status) through its published queries."""
+
+    def __init__(self) -> None:
+        self.catalog: CatalogService | None = None  # set once the catalog is built (it calls us)
+
+    def _of(self) -> CatalogService:
+        if self.catalog is None:
+            raise RuntimeError("the search index's lot source has no catalog yet")
+        return self.catalog
+
+    async def docs(self, lot_ids: Sequence[int]) -> list[LotDoc]:
+        return [lot_doc(view) for view in await self._of().lot_views(list(lot_ids))]
+
+    async def versions(self, after_id: int, limit: int) -> list[tuple[int, int]]:
+        return await self._of().lot_versions(after_id, limit)
+
+
+class CatalogCategoryNames:
+    def __init__(self, source: CatalogLotSource) -> None:
+        self._source = source
+
+    async def names(self) -> dict[int, str]:
+        return {c.id: c.name for c in await self._source._of().categories()}
+
+
+def search_backend(settings: Settings) -> Literal["sql", "elasticsearch", "opensearch"]:
+    """The lot index to build; a chosen engine without its URL stops start-up.
+
+    Checked here too because settings built in code never went through ``load_settings``' checks.
+    """
+    engine = settings.search_engine
+    urls = {"elasticsearch": settings.elasticsearch_url, "opensearch": settings.opensearch_url}
+    if engine in urls and not urls[engine]:
+        raise SettingsError(f"SAGOPALGO_SEARCH={engine} needs SAGOPALGO_{engine.upper()}_URL")
+    return engine
+
+
+def build_lot_index(settings: Settings, engine: AsyncEngine) -> tuple[LotIndex, Any]:
+    """The index ``SAGOPALGO_SEARCH`` names, and the client to close afterwards (or ``None``).
+
+    ``sql`` follows the database: FTS5 on SQLite, the n-gram table on MariaDB/MySQL.
+    """
+    backend = search_backend(settings)
+    alias, analyzer = settings.elasticsearch_index, settings.elasticsearch_analyzer
+    timeout = settings.elasticsearch_timeout_seconds
+    if backend == "elasticsearch":
+        es = elastic.create_client(settings.elasticsearch_url or "", timeout=timeout)
+        return elastic.ElasticsearchLotIndex(es, alias=alias, analyzer=analyzer), es
+    if backend == "opensearch":
+        client = opensearch.create_client(settings.opensearch_url or "", timeout=timeout)
+        return opensearch.OpenSearchLotIndex(client, alias=alias, analyzer=analyzer), client
+    if engine.url.get_backend_name() == "sqlite":
+        return SqliteFtsLotIndex(engine), None
+    return NgramLotIndex(engine), None
+
+
 # ---------------------------------------------------------------- payments
 _AWARD_STATE = {
     AwardStatus.PAYMENT_DUE: AwardState.DUE,
@@ -428,6 +536,8 @@ class Market:
     days: AuctionDayService
     awards: AwardsService
     payments: PaymentsService
+    search: SearchService
+    indexer: Indexer
 
 
 @asynccontextmanager
@@ -450,15 +560,29 @@ async def open_market(
         else None
     )
     toss: TossPaymentProvider | None = None
+    search_client: Any = None
+    indexer: Indexer | None = None
     try:
         sessions = session_factory(engine)
         images = build_image_store(settings)
         prices = GatePrices()
         local = bus or LocalBus()
         events = event_log(redis, settings, local)
+        index, search_client = build_lot_index(settings, engine)
+        lots = CatalogLotSource()
+        indexer = Indexer(index=index, source=lots)
         catalog = build_catalog(
-            sessions, settings, clock, images=images, redis=redis, prices=prices, events=events
+            sessions,
+            settings,
+            clock,
+            images=images,
+            redis=redis,
+            prices=prices,
+            events=events,
+            on_change=_index_on(indexer),
         )
+        lots.catalog = catalog
+        search = SearchService(index=index, categories=CatalogCategoryNames(lots), max_krw=settings.max_krw)
         bidding, events = build_bidding(
             sessions, settings, clock, catalog=catalog, redis=redis, bus=local, engine=engine
         )
@@ -469,9 +593,28 @@ async def open_market(
         toss = toss_provider(settings)
         payments = build_payments(sessions, settings, clock, awards=awards, catalog=catalog, provider=toss)
         yield Market(
-            settings, engine, redis, sessions, images, catalog, bidding, events, days, awards, payments
+            settings,
+            engine,
+            redis,
+            sessions,
+            images,
+            catalog,
+            bidding,
+            events,
+            days,
+            awards,
+            payments,
+            search,
+            indexer,
         )
     finally:
+        if indexer is not None:  # what this process changed last reaches the index before it exits
+            try:
+                await indexer.flush()
+            except Exception:  # the next process's catch-up repairs it
+                _log.warning("could not index the last changes before exiting", exc_info=True)
+        if search_client is not None:
+            await search_client.close()
         if toss is not None:
             await toss.aclose()
         if redis is not None:

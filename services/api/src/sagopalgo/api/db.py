@@ -17,12 +17,13 @@ from sagopalgo.accounts.adapters.sql.tables import metadata as accounts_metadata
 from sagopalgo.bidding.adapters.sql.tables import metadata as bidding_metadata
 from sagopalgo.catalog.adapters.sql.tables import metadata as catalog_metadata
 from sagopalgo.payments.adapters.sql.tables import metadata as payments_metadata
+from sagopalgo.search.adapters.sql.tables import metadata as search_metadata
 
 __all__ = ["alembic_config", "check_no_drift", "target_metadata", "upgrade"]
 
 
 def target_metadata() -> list[MetaData]:
-    return [accounts_metadata, catalog_metadata, bidding_metadata, payments_metadata]
+    return [accounts_metadata, catalog_metadata, bidding_metadata, payments_metadata, search_metadata]
 
 
 def alembic_config(database_url: str) -> Config:

@@ -13,6 +13,7 @@ import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -21,7 +22,7 @@ from sagopalgo.api.app import create_app as create_api
 from sagopalgo.api.composition import LocalBus, auction_window, build_accounts
 from sagopalgo.api.db import upgrade
 from sagopalgo.catalog.domain.schedule import AuctionWindow
-from sagopalgo.cli.demo_lots import seed_lots
+from sagopalgo.cli.demo_lots import WON, seed_lots
 from sagopalgo.cli.serving import bind, server_for
 from sagopalgo.kernel.clock import Clock, SystemClock
 from sagopalgo.kernel.identity import Principal
@@ -99,16 +100,19 @@ async def seed_demo(settings: Settings, clock: Clock | None = None) -> tuple[Auc
                     await service.make_admin(email=user.email, username=user.username, password=user.password)
                 else:
                     await service.sign_up(email=user.email, username=user.username, password=user.password)
-        async with SqlAccountsUnitOfWork(sessions) as uow:
-            found = await uow.users.by_email(DEMO_USERS[1].email)
-        if found is None or found.id is None:  # pragma: no cover - created just above
-            raise RuntimeError("the demo seller is missing")
-        seller = Principal(
-            user_id=found.id, username=found.username, roles=found.roles, session_id="demo-seed"
-        )
-        return await seed_lots(settings, sessions, clock, seller)
+        seller = await _principal(sessions, DEMO_USERS[1].email)
+        winner = await _principal(sessions, DEMO_USERS[2].email)
+        return await seed_lots(settings, engine, clock, seller, winner)
     finally:
         await engine.dispose()
+
+
+async def _principal(sessions: Any, email: str) -> Principal:
+    async with SqlAccountsUnitOfWork(sessions) as uow:
+        found = await uow.users.by_email(email)
+    if found is None or found.id is None:  # pragma: no cover - created just before
+        raise RuntimeError(f"the demo account {email} is missing")
+    return Principal(user_id=found.id, username=found.username, roles=found.roles, session_id="demo-seed")
 
 
 async def run_demo(*, host: str, port: int, sse_port: int, data_dir: Path, fresh: bool) -> None:
@@ -133,6 +137,7 @@ async def run_demo(*, host: str, port: int, sse_port: int, data_dir: Path, fresh
                 [
                     "",
                     "Sagopalgo demo (embedded: SQLite, in-process stores; no Redis or MariaDB needed)",
+                    f"  web          {base}/  (the marketplace in a browser)",
                     f"  API          {base}/api/v1",
                     f"  API docs     {base}/schema",
                     f"  SSE service  http://{host}:{sse_real_port}/sse/v1",
@@ -143,6 +148,8 @@ async def run_demo(*, host: str, port: int, sse_port: int, data_dir: Path, fresh
                     f" ({listed} lots listed at this start)",
                     "  your lots    follow the regular window"
                     f" {regular.opens:%H:%M}-{regular.closes:%H:%M} KST",
+                    f'  to pay       {DEMO_USERS[2].username} won yesterday\'s "{WON.title}": sign in as'
+                    f" {DEMO_USERS[2].email} and pay at {base}/me/awards",
                     "  demo logins (email / password):",
                     *(f"    {u.email:<24} {u.password}{'   (admin)' if u.admin else ''}" for u in DEMO_USERS),
                     "Press Ctrl+C to stop.",

@@ -4,6 +4,10 @@ Today's demo lots get a window of their own that is open when the demo starts (a
 window it was listed under), so a newcomer can bid at once; everything listed by hand follows the
 deployment's window (09:00-18:00 KST). Photos are generated PNGs, uploaded through the same store
 and checks as a seller's.
+
+Yesterday's auction is replayed too, through the same use cases on a clock set to yesterday: one
+lot that the first demo bidder won and has yet to pay, so the payment flow (won lots → Toss's
+sandbox → paid) can be tried at once.
 """
 
 from __future__ import annotations
@@ -12,12 +16,17 @@ import struct
 import zlib
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
 
 import msgspec
-from sqlalchemy.ext.asyncio import async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from sagopalgo.api.composition import build_catalog, build_image_store
+from sagopalgo.api.composition import (
+    LocalBus,
+    build_auction_days,
+    build_bidding,
+    build_catalog,
+    build_image_store,
+)
 from sagopalgo.catalog.adapters.images.local import LocalImageStore
 from sagopalgo.catalog.application.service import CatalogService, NewLot
 from sagopalgo.catalog.contract import CategoryView
@@ -27,8 +36,9 @@ from sagopalgo.kernel.clock import SEOUL, Clock, ManualClock
 from sagopalgo.kernel.identity import ADMIN, USER, Principal
 from sagopalgo.kernel.paging import PageRequest
 from sagopalgo.platform.settings import Settings
+from sagopalgo.platform.sql import session_factory
 
-__all__ = ["DEMO_CATEGORIES", "demo_window", "seed_lots"]
+__all__ = ["DEMO_CATEGORIES", "WON", "demo_window", "seed_lots"]
 
 DEMO_CATEGORIES = ("도자기", "회화", "고가구", "서예", "민속품")
 
@@ -79,6 +89,16 @@ TOMORROW = (
     DemoLot("소반 (해주반)", "황해도 해주, 투각 판각 다리.", "고가구", 300_000, 10_000, (110, 70, 40)),
 )
 
+WON = DemoLot(
+    "백자 청화 매죽문 연적",
+    "19세기 분원. 어제 경매에서 낙찰된 물품(데모): 낙찰자는 '내 낙찰'에서 결제할 수 있습니다.",
+    "도자기",
+    600_000,
+    20_000,
+    (200, 215, 235),
+)
+"""Yesterday's lot, won by the first demo bidder at its start price and not yet paid."""
+
 
 def png(colour: tuple[int, int, int], size: int = 96) -> bytes:
     """A solid-colour PNG: enough of a photo for a demo, made without an imaging library."""
@@ -121,9 +141,13 @@ async def _photo(
 
 
 async def seed_lots(
-    settings: Settings, sessions: async_sessionmaker[Any], clock: Clock, seller: Principal
+    settings: Settings, engine: AsyncEngine, clock: Clock, seller: Principal, winner: Principal
 ) -> tuple[AuctionWindow, int]:
-    """List today's open demo lots and tomorrow's, unless this day's are there already."""
+    """List today's open demo lots and tomorrow's, unless this day's are there already.
+
+    With them, yesterday's won lot (``WON``) for ``winner``; it is not counted in the lots listed.
+    """
+    sessions = session_factory(engine)
     now = clock.now()
     today = now.astimezone(SEOUL).date()
     window = demo_window(now)
@@ -164,7 +188,40 @@ async def seed_lots(
             _new_lot(item, categories, tomorrow, await _photo(regular, images, seller, item.colour, now)),
         )
         listed += 1
+    await _seed_won_lot(settings, engine, today - timedelta(days=1), seller, winner, categories, images)
     return window, listed
+
+
+async def _seed_won_lot(
+    settings: Settings,
+    engine: AsyncEngine,
+    day: date,
+    seller: Principal,
+    winner: Principal,
+    categories: dict[str, CategoryView],
+    images: LocalImageStore,
+) -> None:
+    """Run ``day``'s auction of ``WON`` on a clock of its own: listed, opened, one bid, closed.
+
+    The bid goes through a gate of its own (the demo's shared gate is not built yet, and the lot is
+    closed before it is); the bid-log writer stores it and the day's close records the award.
+    """
+    sessions = session_factory(engine)
+    clock = ManualClock(datetime.combine(day, time(8, 59), SEOUL))
+    catalog = build_catalog(sessions, settings, clock, images=images)
+    lot = await catalog.create_lot(
+        seller, _new_lot(WON, categories, day, await _photo(catalog, images, seller, WON.colour, clock.now()))
+    )
+    bidding, _ = build_bidding(sessions, settings, clock, catalog=catalog, bus=LocalBus(), engine=engine)
+    days, _ = build_auction_days(sessions, settings, clock, catalog=catalog, bidding=bidding, engine=engine)
+    clock.set(catalog.window.opens_at(day))
+    await catalog.open_lot(lot.id)
+    await bidding.prime(lot.id)
+    await bidding.place_bid(winner, lot.id, amount=WON.start_price, max_amount=None, idempotency_key=None)
+    while await bidding.write_log("demo-seed", block_ms=0):
+        pass
+    clock.set(catalog.window.closes_at(day) + timedelta(seconds=1))
+    await days.close_day(day, trigger="demo-seed")
 
 
 def _new_lot(item: DemoLot, categories: dict[str, CategoryView], day: date, key: str) -> NewLot:

@@ -1,4 +1,4 @@
-"""``sagopalgo demo | serve api|sse | migrate | create-admin``."""
+"""``sagopalgo demo | serve api|sse | migrate | create-admin | reindex``."""
 
 from __future__ import annotations
 
@@ -84,3 +84,12 @@ def create_admin(email: str, username: str, password: str) -> None:
     except DomainError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from None
     click.echo(f"admin #{view.id} {view.username} <{view.email}> ready")
+
+
+@cli.command(help="Rebuild the search index from the database (searches go on meanwhile).")
+def reindex() -> None:
+    from sagopalgo.cli.search import reindex_lots
+
+    settings = _settings()
+    done = asyncio.run(reindex_lots(settings))
+    click.echo(f"search index rebuilt ({done.backend}): {done.lots} lots in {done.seconds:.1f} s")

@@ -86,6 +86,7 @@ def server_for(
         access_log=False,
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,
+        timeout_keep_alive=settings.keep_alive_seconds,
         server_header=False,
         timeout_graceful_shutdown=10,
         lifespan="on",

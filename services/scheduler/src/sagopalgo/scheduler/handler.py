@@ -4,15 +4,17 @@ EventBridge Scheduler (timezone Asia/Seoul) invokes it with the transition to ru
 same idempotent use cases as the in-process schedule and the admin endpoints, under the same lock.
 
 The schedules (infra/) send ``{"transition": "open"}`` at 09:00, ``{"transition": "close"}`` every
-minute from 18:00 to the hard cap (lots in extended bidding close on a later run), and
+minute from 18:00 to a minute past the hard cap (lots in extended bidding close on a later run), and
 ``{"transition": "expire"}`` hourly (which first reconciles payments left ``CONFIRMING``);
 ``"day"`` (``YYYY-MM-DD``) may name a day, today in Korea otherwise. Configuration comes from the
-same ``SAGOPALGO_*`` variables as the API service.
+same ``SAGOPALGO_*`` variables as the API service; the secret ones (database and Redis URLs, the
+Toss secret key) are read from Secrets Manager on each run (``secrets.py``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
@@ -23,6 +25,7 @@ from sagopalgo.api.composition import open_market
 from sagopalgo.kernel.clock import Clock, SystemClock
 from sagopalgo.platform.logs import configure_logging
 from sagopalgo.platform.settings import Settings, load_settings
+from sagopalgo.scheduler.secrets import SecretsManagerFetcher, resolve_secrets
 
 __all__ = ["ScheduledRun", "handler", "make_handler"]
 
@@ -58,12 +61,19 @@ async def run(event: ScheduledRun, settings: Settings, clock: Clock) -> dict[str
     return {"day": done.day.isoformat(), "transition": done.transition, "changed": done.changed}
 
 
-def make_handler(clock: Callable[[], Clock] = SystemClock) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-    """The handler, with the clock it runs on (the system's in AWS; a test's own in the tests)."""
+def make_handler(
+    clock: Callable[[], Clock] = SystemClock, fetch_secret: Callable[[str], str] | None = None
+) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
+    """The handler, with the clock it runs on (the system's in AWS; a test's own in the tests).
+
+    ``fetch_secret`` reads a secret by ARN (Secrets Manager unless a test gives its own). Each run
+    reads them afresh: a few calls a run, and a changed secret is used from the next run on.
+    """
+    fetch = fetch_secret or SecretsManagerFetcher()
 
     def handle(event: dict[str, Any], _context: Any) -> dict[str, Any]:
         scheduled = msgspec.convert(event, ScheduledRun, strict=False)  # a bad event runs nothing
-        settings = load_settings()
+        settings = load_settings(resolve_secrets(os.environ, fetch))
         configure_logging(settings.log_level, settings.log_format, service="sagopalgo-scheduler")
         return asyncio.run(run(scheduled, settings, clock()))
 

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.config.cors import CORSConfig
 from litestar.datastructures import State
 
 from sagopalgo.kernel.clock import Clock, SystemClock
@@ -67,13 +68,24 @@ def create_app(
                 await redis.aclose()
             await engine.dispose()
 
+    kwargs = common_app_kwargs(
+        settings,
+        title="Sagopalgo live events",
+        description="Server-sent events of lot prices and status (`/sse/v1/lots/{id}/events`).",
+    )
+    # Lot prices are public and a stream takes no credentials, so any page may read it: the web
+    # pages, served from the API's origin, open their EventSource across origins.
+    kwargs["cors_config"] = CORSConfig(
+        allow_origins=["*"],
+        allow_methods=["GET", "OPTIONS"],
+        allow_headers=["Last-Event-ID", "X-Request-ID"],
+        expose_headers=["X-Request-ID"],
+        allow_credentials=False,
+        max_age=600,
+    )
     return Litestar(
         route_handlers=[lot_events, streams_health, *health_handlers],
         lifespan=[lifespan],
         state=State({"settings": settings, "clock": clock}),
-        **common_app_kwargs(
-            settings,
-            title="Sagopalgo live events",
-            description="Server-sent events of lot prices and status (`/sse/v1/lots/{id}/events`).",
-        ),
+        **kwargs,
     )

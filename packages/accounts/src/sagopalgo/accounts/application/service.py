@@ -102,6 +102,36 @@ class AccountsService:
         return _view(user)
 
     async def sign_in(self, *, email: str, password: str) -> TokenPair:
+        user = await self._credentials(email, password)
+        async with self._uow() as uow:
+            session = AuthSession(id=secrets.token_hex(16), user_id=_id(user), created_at=self._clock.now())
+            await uow.sessions.add(session)
+            pair = await self._issue(uow, user, session)
+            await uow.commit()
+        return pair
+
+    async def open_session(self, *, email: str, password: str) -> Principal:
+        """Sign in for a browser: a session and no tokens, since the session cookie names the session.
+
+        The same credential check as ``sign_in``; ``principal_for`` then judges every request of the
+        browser exactly as it judges an access token, and ``end_session`` (or a revocation) ends it.
+        """
+        user = await self._credentials(email, password)
+        async with self._uow() as uow:
+            session = AuthSession(id=secrets.token_hex(16), user_id=_id(user), created_at=self._clock.now())
+            await uow.sessions.add(session)
+            await uow.commit()
+        return Principal(user_id=_id(user), username=user.username, roles=user.roles, session_id=session.id)
+
+    async def end_session(self, actor: Principal) -> None:
+        """Sign the caller's own session out (the browser's "log out"); an ended one stays ended."""
+        async with self._uow() as uow:
+            await uow.sessions.revoke(actor.session_id, self._clock.now(), RevokeReason.LOGOUT)
+            await uow.commit()
+        self._principals.pop(actor.session_id, None)
+
+    async def _credentials(self, email: str, password: str) -> User:
+        """The active user with this email and password, else ``InvalidCredentials`` (equally slow)."""
         try:
             email = normalize_email(email)
         except Exception:
@@ -114,12 +144,7 @@ class AccountsService:
             raise InvalidCredentials("Wrong email or password.")
         if not await self._hasher.verify(user.password_hash, password) or not user.active:
             raise InvalidCredentials("Wrong email or password.")
-        async with self._uow() as uow:
-            session = AuthSession(id=secrets.token_hex(16), user_id=_id(user), created_at=self._clock.now())
-            await uow.sessions.add(session)
-            pair = await self._issue(uow, user, session)
-            await uow.commit()
-        return pair
+        return user
 
     async def refresh(self, refresh_token: str) -> TokenPair:
         now = self._clock.now()

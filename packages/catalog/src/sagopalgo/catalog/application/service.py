@@ -2,19 +2,21 @@
 
 Reads of a lot's detail go through the ``LotCache``; every write that changes a lot invalidates it
 after the commit, so a reader sees the change at once on this process and within the cache TTL at
-worst elsewhere.
+worst elsewhere. Every committed change of a lot is also announced as a ``LotChanged`` event, which
+is how copies of lots kept elsewhere (the search index) follow the catalog without polling it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sagopalgo.catalog.contract import CategoryView, LotStatus, LotView
+from sagopalgo.catalog.contract import CategoryView, LotChanged, LotStatus, LotView
 from sagopalgo.catalog.domain.category import category_name
 from sagopalgo.catalog.domain.errors import ImageKeyInvalid
 from sagopalgo.catalog.domain.images import (
@@ -46,6 +48,7 @@ _FEATURED: dict[DayPhase, tuple[frozenset[LotStatus], LotSort]] = {
     ),
 }
 _PUBLIC = frozenset(LotStatus) - {LotStatus.WITHDRAWN}
+_log = logging.getLogger("sagopalgo.catalog")
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,7 @@ class CatalogService:
         cache_ttl_seconds: int,
         prices: PriceFeed | None = None,
         on_status: Callable[[LotView], Awaitable[None]] | None = None,
+        on_change: Callable[[LotChanged], Awaitable[None]] | None = None,
     ) -> None:
         self._uow, self._images, self._cache, self._clock = uow, images, cache, clock
         self.window = window
@@ -116,6 +120,16 @@ class CatalogService:
         self._upload_ttl, self._cache_ttl = upload_ttl, cache_ttl_seconds
         self._prices = prices
         self._on_status = on_status  # e.g. a `status` event on the lot's live stream
+        self._on_change = on_change
+
+    async def _changed(self, lot: Lot, reason: str) -> None:
+        """Announce a committed change; a listener's failure never undoes or fails the change itself."""
+        if self._on_change is None:
+            return
+        try:
+            await self._on_change(LotChanged(_lot_id(lot), lot.version, reason))
+        except Exception:  # the listener repairs itself (the search index catches up at start)
+            _log.warning("a LotChanged listener failed", exc_info=True)
 
     # ------------------------------------------------------------------ categories
     async def categories(self) -> list[CategoryView]:
@@ -206,6 +220,7 @@ class CatalogService:
             await uow.lots.add(lot)
             await uow.uploads.attach(_lot_id(lot), lot.image_keys, actor.user_id, now)
             await uow.commit()
+        await self._changed(lot, "listed")
         return await self._fresh(_lot_id(lot))
 
     async def edit_lot(self, actor: Principal, lot_id: int, changes: LotChanges) -> LotView:
@@ -248,6 +263,7 @@ class CatalogService:
             if keys is not None:
                 await uow.uploads.attach(lot_id, keys, actor.user_id, now)
             await uow.commit()
+        await self._changed(lot, "edited")
         return await self._fresh(lot_id)
 
     async def withdraw_lot(self, actor: Principal, lot_id: int) -> None:
@@ -257,6 +273,7 @@ class CatalogService:
             await uow.lots.save(lot)
             await uow.commit()
         await self._cache.invalidate(lot_id)
+        await self._changed(lot, "withdrawn")
 
     async def relist_lot(self, actor: Principal, lot_id: int, day: date) -> LotView:
         async with self._uow() as uow:
@@ -264,6 +281,7 @@ class CatalogService:
             lot.relist(day, now=self._clock.now(), window=self.window)
             await uow.lots.save(lot)
             await uow.commit()
+        await self._changed(lot, "relisted")
         return await self._fresh(lot_id)
 
     async def _own_lot(
@@ -383,6 +401,16 @@ class CatalogService:
         """SOLD → UNSOLD: the winner did not pay in time, so the seller may relist."""
         return await self._transition(lot_id, Lot.lapse, only_from=LotStatus.SOLD)
 
+    async def lot_views(self, lot_ids: list[int]) -> list[LotView]:
+        """The stored lots among ``lot_ids``, withdrawn ones included (copies must learn of those too)."""
+        async with self._uow() as uow:
+            return await uow.lots.views(lot_ids)
+
+    async def lot_versions(self, after_id: int, limit: int = 1_000) -> list[tuple[int, int]]:
+        """Every lot's ``(id, version)``, a page at a time in id order: what a copy compares itself with."""
+        async with self._uow() as uow:
+            return await uow.lots.versions(after_id, limit)
+
     async def titles(self, lot_ids: list[int]) -> dict[int, str]:
         async with self._uow() as uow:
             return await uow.lots.titles(lot_ids)
@@ -400,6 +428,7 @@ class CatalogService:
             await uow.lots.save(lot)
             await uow.commit()
         await self._cache.invalidate(lot_id)
+        await self._changed(lot, "bid")
 
     async def _transition(
         self, lot_id: int, step: Callable[[Lot], None], *, only_from: LotStatus
@@ -413,6 +442,7 @@ class CatalogService:
             step(lot)
             await uow.lots.save(lot)
             await uow.commit()
+        await self._changed(lot, "status")
         view = await self._fresh(lot_id)
         if self._on_status is not None:
             await self._on_status(view)

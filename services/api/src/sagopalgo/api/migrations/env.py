@@ -12,6 +12,7 @@ from sqlalchemy.types import TypeEngine
 
 from sagopalgo.api.db import target_metadata
 from sagopalgo.platform.sql import UtcDateTime, create_engine
+from sagopalgo.search.adapters.sql.tables import FTS_TABLE
 
 config = context.config
 
@@ -48,9 +49,18 @@ def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str |
     return False
 
 
+def _include_name(name: str | None, type_: str, _parent: Any) -> bool:
+    """Leave SQLite's FTS5 index (``search_fts`` and its shadow tables) alone.
+
+    No metadata can describe a virtual table, so autogenerate would otherwise propose dropping it.
+    """
+    return not (type_ == "table" and name is not None and name.startswith(FTS_TABLE))
+
+
 def _configure(**kwargs: Any) -> None:
     context.configure(
         target_metadata=target_metadata(),
+        include_name=_include_name,
         compare_type=_compare_type,
         render_item=_render_item,
         compare_server_default=True,

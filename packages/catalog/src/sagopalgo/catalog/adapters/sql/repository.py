@@ -206,6 +206,7 @@ class SqlLotRepository:
                 extended_bidding=bool(r.extended_bidding),
                 status=LotStatus(r.status),
                 created_at=r.created_at,
+                version=r.version,
             )
             for r in rows
         ]
@@ -213,6 +214,18 @@ class SqlLotRepository:
     async def view(self, lot_id: int) -> LotView | None:
         row = (await self._s.execute(_VIEW.where(lots.c.id == lot_id))).first()
         return (await self._views([row]))[0] if row else None
+
+    async def views(self, lot_ids: Collection[int]) -> list[LotView]:
+        if not lot_ids:
+            return []
+        rows = await self._s.execute(_VIEW.where(lots.c.id.in_(list(lot_ids))).order_by(lots.c.id))
+        return await self._views(list(rows))
+
+    async def versions(self, after_id: int, limit: int) -> list[tuple[int, int]]:
+        rows = await self._s.execute(
+            select(lots.c.id, lots.c.version).where(lots.c.id > after_id).order_by(lots.c.id).limit(limit)
+        )
+        return [(int(lot_id), int(version)) for lot_id, version in rows]
 
     async def find(self, query: LotQuery, page: PageRequest) -> Page[LotView]:
         where = and_(*_where(query))

@@ -13,7 +13,8 @@ stays in flight even if the client leaves) → a forced error (fault code or
 the webhooks the change calls for.
 
 Test-only endpoints (no auth) live under ``/_test/`` (``controls``); each calls the ``FakeToss``
-method of the same purpose.
+method of the same purpose. ``/_test/window`` (``window``) is the sandbox's checkout page for a
+browser: the demo's buyers pay there.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from sagopalgo.payments.adapters.fake_toss.webhooks import (
     WebhookDelivery,
     WebhookEmitter,
 )
+from sagopalgo.payments.adapters.fake_toss.window import serve_window
 
 __all__ = [
     "DEFAULT_SECRET_KEY",
@@ -142,6 +144,9 @@ class FakeToss:
         segments = [unquote(s) for s in raw_path.decode("latin-1").split("?")[0].split("/")[1:]]
         headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
         origin = f"{scope.get('scheme', 'http')}://{headers.get('host', 'localhost')}"
+        if segments[:2] == ["_test", "window"]:
+            await serve_window(self, method, scope.get("query_string", b""), body, send)
+            return
         if segments and segments[0] == "_test":
             status, payload, content_type = controls.handle(self, method, segments[1:], body)
             await respond(send, status, payload, content_type)

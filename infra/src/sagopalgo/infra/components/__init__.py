@@ -1,0 +1,1 @@
+"""One ``ComponentResource`` per concern; ``sagopalgo.infra.stack.build`` wires them together."""

@@ -1,0 +1,110 @@
+"""Every committed change of a lot is announced (``LotChanged``), on SQLite and on MariaDB.
+
+This is what the search index follows instead of polling the catalog.
+"""
+
+import uuid
+from collections.abc import Callable
+from datetime import date, time, timedelta
+from pathlib import Path
+
+import pytest
+
+from sagopalgo.catalog.adapters.cache import MemoryLotCache
+from sagopalgo.catalog.adapters.images.local import LocalImageStore
+from sagopalgo.catalog.adapters.sql.repository import SqlCatalogUnitOfWork
+from sagopalgo.catalog.application.service import CatalogService, LotChanges, NewLot
+from sagopalgo.catalog.contract import LotChanged, LotStatus
+from sagopalgo.catalog.domain.schedule import AuctionWindow
+from sagopalgo.kernel.clock import ManualClock
+from sagopalgo.kernel.identity import Principal
+
+DAY = date(2026, 11, 26)  # the clock fixture stands at 2026-11-25 10:00 KST
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(40)
+SELLER = Principal(7, "seller7", frozenset({"user"}))
+ADMIN = Principal(1, "admin", frozenset({"user", "admin"}))
+
+
+def catalog(
+    uow: Callable[[], SqlCatalogUnitOfWork], clock: ManualClock, media: Path, heard: list[LotChanged]
+) -> CatalogService:
+    async def listen(event: LotChanged) -> None:
+        heard.append(event)
+
+    return CatalogService(
+        uow=uow,
+        images=LocalImageStore(media, "http://127.0.0.1/upload", b"k" * 32),
+        cache=MemoryLotCache(clock),
+        clock=clock,
+        window=AuctionWindow(time(9), time(18), time(18, 30)),
+        max_krw=10**12,
+        image_max_bytes=1_000,
+        upload_ttl=timedelta(minutes=10),
+        cache_ttl_seconds=5,
+        on_change=listen,
+    )
+
+
+async def new_lot(service: CatalogService, media: Path, category: int, title: str) -> int:
+    ticket = await service.request_upload(SELLER, "image/png", len(PNG))
+    (media / ticket.key).parent.mkdir(parents=True, exist_ok=True)
+    (media / ticket.key).write_bytes(PNG)
+    view = await service.create_lot(SELLER, NewLot(title, "", category, 10_000, 1_000, DAY, (ticket.key,)))
+    return view.id
+
+
+async def test_each_kind_of_change_is_announced_with_the_lots_new_version(
+    uow: Callable[[], SqlCatalogUnitOfWork], clock: ManualClock, tmp_path: Path
+) -> None:
+    heard: list[LotChanged] = []
+    service = catalog(uow, clock, tmp_path, heard)
+    category = (await service.create_category(ADMIN, f"도자기 {uuid.uuid4().hex[:6]}")).id
+    lot = await new_lot(service, tmp_path, category, "조선 백자 달항아리")
+    other = await new_lot(service, tmp_path, category, "고려청자 매병")
+    await service.edit_lot(SELLER, lot, LotChanges(title="조선 백자 편병"))
+    await service.withdraw_lot(SELLER, other)
+    await service.open_lot(lot)
+    await service.record_bid(lot, price=10_000, bid_count=1)
+    await service.record_bid(lot, price=10_000, bid_count=1)  # a repeated report changes nothing
+    await service.close_lot(lot, has_winner=True, price=11_000, bid_count=2)
+    assert [(e.lot_id, e.reason) for e in heard] == [
+        (lot, "listed"),
+        (other, "listed"),
+        (lot, "edited"),
+        (other, "withdrawn"),
+        (lot, "status"),
+        (lot, "bid"),
+        (lot, "status"),
+    ]
+    assert [e.version for e in heard if e.lot_id == lot] == [0, 1, 2, 3, 4]
+    views = {v.id: v for v in await service.lot_views([lot, other, 999_999_999])}
+    assert (views[lot].version, views[lot].status) == (4, LotStatus.SOLD)
+    assert views[other].status is LotStatus.WITHDRAWN  # withdrawn lots are read too, to be unlisted
+    assert (lot, 4) in await service.lot_versions(0, 10_000)
+
+
+async def test_a_failing_listener_never_fails_the_change(
+    uow: Callable[[], SqlCatalogUnitOfWork], clock: ManualClock, tmp_path: Path
+) -> None:
+    service = catalog(uow, clock, tmp_path, [])
+
+    async def broken(event: LotChanged) -> None:
+        raise ConnectionError("search is down")
+
+    service._on_change = broken
+    category = (await service.create_category(ADMIN, f"목가구 {uuid.uuid4().hex[:6]}")).id
+    lot = await new_lot(service, tmp_path, category, "조선 소반")
+    assert (await service.lot(lot)).title == "조선 소반"
+
+
+@pytest.mark.parametrize("size", [1, 2])
+async def test_versions_page_in_id_order(
+    uow: Callable[[], SqlCatalogUnitOfWork], clock: ManualClock, tmp_path: Path, size: int
+) -> None:
+    service = catalog(uow, clock, tmp_path, [])
+    category = (await service.create_category(ADMIN, f"서화 {uuid.uuid4().hex[:6]}")).id
+    made = [await new_lot(service, tmp_path, category, f"민화 {n}") for n in range(3)]
+    first = await service.lot_versions(made[0] - 1, size)
+    assert first == [(made[i], 0) for i in range(size)]
+    rest = await service.lot_versions(first[-1][0], 10)
+    assert [i for i, _ in rest][: 3 - size] == made[size:]

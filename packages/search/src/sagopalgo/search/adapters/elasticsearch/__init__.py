@@ -1,0 +1,1 @@
+"""The lot index on Elasticsearch, through the official async client."""

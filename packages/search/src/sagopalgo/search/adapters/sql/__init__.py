@@ -1,0 +1,1 @@
+"""The SQL lot indexes: FTS5 on the embedded SQLite, an n-gram table on MariaDB."""
