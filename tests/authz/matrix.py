@@ -425,7 +425,7 @@ def _first_event(sse: AsyncTestClient[Any], path: str, headers: dict[str, str]) 
             "server": ("testserver", 80),
             "state": {},
         }
-        await asyncio.wait_for(sse.app(scope, receive, send), 10)  # type: ignore[arg-type]
+        await asyncio.wait_for(sse.app(scope, receive, send), 10)
         media = next((v.decode() for k, v in started.get("headers", []) if k == b"content-type"), "")
         return int(started["status"]), media, bytes(first)
 

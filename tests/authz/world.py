@@ -26,7 +26,7 @@ from typing import Any
 import httpx
 import jwt
 from litestar.testing import AsyncTestClient
-from sqlalchemy import String, Table, cast, func, literal, select, union_all
+from sqlalchemy import ColumnElement, String, Table, cast, func, literal, select, union_all
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sagopalgo.accounts.adapters.sql.tables import refresh_tokens, sessions, users
@@ -254,7 +254,9 @@ class World:
         """One query for all of it, built once (a few hundred snapshots are taken): a row as a string."""
         parts = []
         for table, where in self._scopes():
-            text = [func.coalesce(cast(c, String), literal("∅")) for c in table.columns]
+            text: list[ColumnElement[str]] = [
+                func.coalesce(cast(c, String), literal("∅")) for c in table.columns
+            ]
             joined = functools.reduce(lambda a, b: a + literal("|") + b, text)
             parts.append(select(literal(table.name).label("t"), joined.label("r")).where(where))
         everything = union_all(*parts).subquery()
@@ -414,7 +416,7 @@ async def _populate(world: World) -> None:
     await _tokens(world)
     await _run_day(world, yesterday, "open")
     world.bid_lots = {role: set() for role in ROLES}
-    for lot, who in (
+    for lot, bidder in (
         ("sold", Role.OTHER),  # outbid below: the other user loses this one
         ("sold", Role.WINNER),
         ("to_pay", Role.WINNER),
@@ -422,7 +424,7 @@ async def _populate(world: World) -> None:
         ("paid", Role.WINNER),
         ("other_won", Role.OTHER),
     ):
-        await _bid(world, who, ids[lot])
+        await _bid(world, bidder, ids[lot])
     clock.set(kst(yesterday, 18))
     await _tokens(world)
     await _run_day(world, yesterday, "close")
@@ -463,8 +465,8 @@ async def _populate(world: World) -> None:
     await _run_day(world, today, "open")
     clock.set(kst(today, 10))
     await _tokens(world)
-    for who in (Role.WINNER, Role.OTHER):
-        await _bid(world, who, ids["open"])
+    for bidder in (Role.WINNER, Role.OTHER):
+        await _bid(world, bidder, ids["open"])
     await _revoked_tokens(world)
     await _browsers(world)
     await world.settle()
