@@ -197,7 +197,8 @@ class World:
             sid=claims["sid"],
         ).encode(JWT_SECRET, ALGORITHM)
         header, _, signature = account.token.split(".")
-        someone_else = {**claims, "sub": str(self.accounts[Role.ADMIN].id)}
+        victim = Role.SELLER if role is Role.ADMIN else Role.ADMIN
+        someone_else = {**claims, "sub": str(self.accounts[victim].id)}
         tampered = ".".join([header, _b64(someone_else), signature])
         unsigned = ".".join([_b64({"alg": "none", "typ": "JWT"}), account.token.split(".")[1], ""])
         return {
@@ -491,10 +492,11 @@ async def _revoked_tokens(world: World) -> None:
 
 
 async def _browsers(world: World) -> None:
+    """A browser per role: signed in through the pages, and one whose session was signed out."""
     anonymous = Browser(world.api)
     await anonymous.request("GET", "/")
     world.browsers[Role.ANONYMOUS] = anonymous
-    for role in (Role.USER, Role.SELLER, Role.WINNER):
+    for role in SIGNED_IN:
         browser = Browser(world.api)
         await browser.sign_in(world.accounts[role].ident)
         world.browsers[role] = browser
@@ -503,10 +505,6 @@ async def _browsers(world: World) -> None:
         out = await ended.copy().request("POST", "/signout")
         assert out.status_code == 303, out.text
         world.ended_browsers[role] = ended
-    for role in (Role.OTHER, Role.ADMIN):
-        browser = Browser(world.api)
-        await browser.sign_in(world.accounts[role].ident)
-        world.browsers[role] = browser
 
 
 async def _run_day(world: World, day: date, transition: str) -> None:
