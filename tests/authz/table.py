@@ -252,8 +252,12 @@ def is_the_caller(world: World, role: Role, response: httpx.Response) -> None:
 
 
 def own_lots_only(world: World, role: Role, response: httpx.Response) -> None:
-    sellers = {item["seller"]["id"] for item in response.json()["items"]}
+    """The caller's listings, withdrawn ones too, and no one else's."""
+    items = response.json()["items"]
+    sellers = {item["seller"]["id"] for item in items}
     assert sellers <= {world.user_id(role)}, f"lots of sellers {sellers} listed as the caller's"
+    missing = world.lots_of(role, "lots") - {item["id"] for item in items}
+    assert not missing, f"the caller's lots {missing} are not listed"
 
 
 def own_bids_only(world: World, role: Role, response: httpx.Response) -> None:
@@ -382,7 +386,7 @@ API: list[Row] = [
         "/api/v1/lots",
         Who.ANYONE,
         200,
-        path="/api/v1/lots?sellerId={seller_id}&size=100",
+        path="/api/v1/lots?sellerId={seller_id}&status=WITHDRAWN&status=SCHEDULED&size=100",
         check=no_withdrawn_lot,
     ),
     Row("GET", "/api/v1/lots/featured", Who.ANYONE, 200),
@@ -454,7 +458,7 @@ API: list[Row] = [
         "/api/v1/search/lots",
         Who.ANYONE,
         200,
-        path="/api/v1/search/lots?size=100&auctionDay={later}",
+        path="/api/v1/search/lots?status=WITHDRAWN&status=SCHEDULED&auctionDay={later}&size=100",
         check=no_withdrawn_lot,
     ),
     # --- awards and payment
