@@ -17,6 +17,7 @@ from sagopalgo.catalog.domain.errors import CategoryExists, CategoryInUse, Image
 from sagopalgo.catalog.domain.images import ImageUpload
 from sagopalgo.catalog.domain.lot import Listing, Lot, LotTerms
 from sagopalgo.catalog.ports import LotQuery, LotSort
+from sagopalgo.kernel.errors import Invalid
 from sagopalgo.kernel.paging import Page, PageRequest
 from sagopalgo.platform.sql import SqlUnitOfWork
 
@@ -118,9 +119,26 @@ class SqlLotRepository:
         self._s = session
 
     async def add(self, lot: Lot) -> Lot:
-        result = await self._s.execute(insert(lots).values(**_lot_values(lot), version=lot.version))
+        try:
+            result = await self._s.execute(insert(lots).values(**_lot_values(lot), version=lot.version))
+        except IntegrityError:
+            await self._category_gone(lot)
+            raise
         lot.id = int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
         return lot
+
+    async def _category_gone(self, lot: Lot) -> None:
+        """After the database refused a write: raise ``Invalid`` if the lot's category is gone.
+
+        The service checked the category first, but an admin may delete it before the write; the
+        foreign key (the lots table's only one) then decides, and the seller is told which field to
+        fix rather than getting the 500 the original answered. A locking read: on InnoDB a plain one
+        would see this transaction's snapshot, where the category still exists.
+        """
+        category = select(categories.c.id).where(categories.c.id == lot.listing.category_id)
+        found = await self._s.scalar(category.with_for_update(read=True))
+        if found is None:
+            raise Invalid("No such category.", field="categoryId") from None
 
     async def get(self, lot_id: int) -> Lot | None:
         row = (await self._s.execute(select(lots).where(lots.c.id == lot_id))).first()
@@ -147,11 +165,15 @@ class SqlLotRepository:
         )
 
     async def save(self, lot: Lot) -> None:
-        result = await self._s.execute(
-            update(lots)
-            .where(lots.c.id == lot.id, lots.c.version == lot.version)
-            .values(**_lot_values(lot), version=lot.version + 1)
-        )
+        try:
+            result = await self._s.execute(
+                update(lots)
+                .where(lots.c.id == lot.id, lots.c.version == lot.version)
+                .values(**_lot_values(lot), version=lot.version + 1)
+            )
+        except IntegrityError:
+            await self._category_gone(lot)
+            raise
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LotStateConflict("The lot changed while this request ran; reload it and try again.")
         lot.version += 1
