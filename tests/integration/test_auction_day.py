@@ -7,6 +7,7 @@ the first run, never on a repeat.
 """
 
 import asyncio
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
@@ -169,6 +170,71 @@ async def test_the_day_opens_at_nine_and_closes_at_six(api_factory: ApiFactory, 
         assert award["payBy"] == "2031-05-15T18:00:00+09:00"  # 72 hours after the close
         loser = await day.token_of(day.bidders[0])
         assert (await api.get("/api/v1/me/awards", headers=bearer(loser))).json()["total"] == 0
+
+
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_LOT_TIMES = {"opensAt", "closesAt", "placedAt", "createdAt", "payBy"}
+
+
+def _instants(body: Any, found: list[tuple[str, str]], key: str = "") -> list[tuple[str, str]]:
+    """Every ``(field, value)`` of the body whose value is an RFC 3339 date and time."""
+    if isinstance(body, dict):
+        for name, value in body.items():
+            _instants(value, found, name)
+    elif isinstance(body, list):
+        for value in body:
+            _instants(value, found, key)
+    elif isinstance(body, str) and _INSTANT.match(body):
+        found.append((key, body))
+    return found
+
+
+async def test_every_instant_the_api_shows_carries_its_offset(
+    api_factory: ApiFactory, clock: ManualClock
+) -> None:
+    """The original returned naive 09:00/18:00 (defect 9); the process here runs in UTC, so a naive
+    time would show the UTC wall clock. Lot times are shown in +09:00, anything else with its offset."""
+    async with api_factory() as api:
+        day = Day(api, clock, date(2031, 5, 21))
+        (lot,) = await day.setup(1, extendedBidding=True)
+        shown: list[tuple[str, str]] = []
+
+        async def read(path: str, token: str | None = None, total: int = 0) -> None:
+            for _ in range(200):  # the bid log and the search index follow asynchronously
+                body = (await api.get(path, headers=bearer(token) if token else {})).json()
+                if body.get("total", 0) >= total:
+                    break
+                await asyncio.sleep(0.05)
+            assert body.get("total", 0) >= total, (path, body)
+            _instants(body, shown)
+
+        ticket = await api.post(
+            "/api/v1/uploads/images",
+            json={"contentType": "image/png", "size": 100},
+            headers=bearer(day.seller),
+        )
+        _instants(ticket.json(), shown)
+        await read("/api/v1/me/lots", day.seller, total=1)
+        clock.set(kst(day.day, 17, 59))
+        await _admin_at(day)
+        await day.run("open")
+        placed = await day.bid(lot, 0, 10_000)
+        assert placed.status_code == 201, placed.text
+        _instants(placed.json(), shown)
+        for path in (f"/api/v1/lots/{lot}", f"/api/v1/lots?auctionDay={day.day}", "/api/v1/lots/featured"):
+            await read(path)
+        await read(f"/api/v1/search/lots?auctionDay={day.day}", total=1)
+        await read(f"/api/v1/lots/{lot}/bids", total=1)
+        await read("/api/v1/me/bids", await day.token_of(day.bidders[0]), total=1)
+        clock.set(kst(day.day, 18, 2))
+        await _admin_at(day)
+        assert await day.run("close") >= 1
+        await read("/api/v1/me/awards", await day.token_of(day.bidders[0]), total=1)
+
+    assert {name for name, _ in shown} >= _LOT_TIMES | {"expiresAt"}
+    assert [(n, v) for n, v in shown if not re.search(r"(Z|[+-]\d{2}:\d{2})$", v)] == []
+    assert [(n, v) for n, v in shown if n in _LOT_TIMES and not v.endswith("+09:00")] == []
+    assert ("closesAt", "2031-05-21T18:02:00+09:00") in shown  # the extension, as the bidder saw it
 
 
 async def test_extended_bidding_is_closed_by_a_later_run(api_factory: ApiFactory, clock: ManualClock) -> None:
