@@ -152,6 +152,7 @@ async def test_sign_in_and_sign_up_refusals_are_korean_and_keep_what_was_typed(
     web.forget_cookies()
     wrong = await web.sign_in({**ident, "password": "not-the-password"})
     assert wrong.status_code == 401
+    assert wrong.headers["content-type"] == "text/html; charset=utf-8"  # the original's 401 had none
     assert alerts(wrong.text) == ["이메일 또는 비밀번호가 올바르지 않습니다."]
     assert f'value="{ident["email"]}"' in wrong.text
     taken = await web.post("/signup", {**ident, "username": "someone-else"})
@@ -268,6 +269,10 @@ async def test_search_finds_korean_words_filters_and_counts_facets(
     assert bad.status_code == 400
     assert bad.headers["content-type"].startswith("text/html")
     assert alerts(bad.text) == ["카테고리를 목록에서 고르세요."]
+    for unknown in ("status=SLEEPING", "sort=viewCount"):  # the original's invalid status was a 500
+        refused = await api.get(f"/search?{unknown}")
+        assert (refused.status_code, refused.headers["content-type"]) == (400, "text/html; charset=utf-8")
+        assert len(alerts(refused.text)) == 1, unknown
     upside_down = await api.get("/search?minPrice=20000&maxPrice=10000")
     assert (upside_down.status_code, alerts(upside_down.text)) == (
         400,
