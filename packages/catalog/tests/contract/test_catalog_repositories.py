@@ -178,6 +178,28 @@ async def test_a_stale_write_loses_to_the_one_before_it(uow: Uow, clock: ManualC
     assert (final.status, final.terms) == (LotStatus.WITHDRAWN, lot.terms)
 
 
+async def test_the_sweep_forgets_only_photos_still_unused(uow: Uow, clock: ManualClock) -> None:
+    """A photo the sweep found unused but a lot took before the sweep's delete stays the lot's."""
+    category = await _category(uow)
+    taken, unused = await _upload(uow, clock), await _upload(uow, clock)
+    listed = await _lot(uow, clock, category)
+    assert listed.id is not None
+    async with uow() as sweep:
+        found = await sweep.uploads.unused(clock.now(), 10_000)
+        assert {taken, unused} <= set(found)
+        assert listed.image_keys[0] not in found
+        async with uow() as seller:
+            await seller.uploads.attach(listed.id, (*listed.image_keys, taken), 7, clock.now())
+            await seller.commit()
+        assert not await sweep.uploads.forget(taken)
+        assert await sweep.uploads.forget(unused)
+        assert not await sweep.uploads.forget(unused)
+        await sweep.commit()
+    async with uow() as tx:
+        assert set(await tx.uploads.get_many([taken, unused])) == {taken}
+        assert not {taken, unused} & set(await tx.uploads.unused(clock.now(), 10_000))
+
+
 async def test_two_lots_racing_for_one_photo_leave_it_with_exactly_one(uow: Uow, clock: ManualClock) -> None:
     category = await _category(uow)
     key = await _upload(uow, clock)

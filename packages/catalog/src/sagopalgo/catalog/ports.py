@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
@@ -113,6 +113,14 @@ class UploadRepository(Protocol):
         """
         ...
 
+    async def unused(self, expired_by: datetime, limit: int) -> list[str]:
+        """Keys of uploads no lot uses whose upload expired at or before ``expired_by``."""
+        ...
+
+    async def forget(self, key: str) -> bool:
+        """Delete the upload's record iff no lot uses it (now, under any race); ``True`` if deleted."""
+        ...
+
 
 class CatalogUnitOfWork(UnitOfWork, Protocol):
     """One transaction over the catalog repositories; leaving without ``commit`` rolls back."""
@@ -144,6 +152,10 @@ class ImageStore(Protocol):
 
     async def inspect(self, key: str, head_bytes: int) -> StoredObject | None:
         """The stored object's size and first ``head_bytes`` bytes, ``None`` if there is none."""
+        ...
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        """Remove the objects; a key with nothing stored under it is fine."""
         ...
 
 

@@ -9,6 +9,7 @@ is how copies of lots kept elsewhere (the search index) follow the catalog witho
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import secrets
@@ -33,7 +34,14 @@ from sagopalgo.kernel.errors import Forbidden, Invalid, NotFound
 from sagopalgo.kernel.identity import Principal
 from sagopalgo.kernel.paging import Page, PageRequest
 
-__all__ = ["CatalogService", "FeaturedPage", "LotChanges", "NewLot", "UploadTicket"]
+__all__ = [
+    "UNUSED_UPLOAD_RETENTION",
+    "CatalogService",
+    "FeaturedPage",
+    "LotChanges",
+    "NewLot",
+    "UploadTicket",
+]
 
 _FEATURED: dict[DayPhase, tuple[frozenset[LotStatus], LotSort]] = {
     # Before 09:00: what opens today (and anything of today's already open: the demo's lots keep
@@ -48,6 +56,8 @@ _FEATURED: dict[DayPhase, tuple[frozenset[LotStatus], LotSort]] = {
     ),
 }
 _PUBLIC = frozenset(LotStatus) - {LotStatus.WITHDRAWN}
+UNUSED_UPLOAD_RETENTION = timedelta(days=1)
+"""How long after its upload expired a photo no lot uses is kept (a seller may still list with it)."""
 _log = logging.getLogger("sagopalgo.catalog")
 
 
@@ -179,6 +189,40 @@ class CatalogService:
             await uow.uploads.add(upload)
             await uow.commit()
         return UploadTicket(upload.key, signed.url, dict(signed.fields), upload.expires_at)
+
+    async def sweep_uploads(self, *, batch: int = 500) -> int:
+        """Delete the photos no lot uses a day after their upload expired; returns how many.
+
+        Abandoned uploads (a form never sent) and photos an edit replaced would otherwise stay in
+        storage for good. Each record is deleted only if still unused at that moment, and its
+        object after the commit, so a photo a lot takes meanwhile is never lost: at worst the lot
+        is refused the photo (``IMAGE_KEY_INVALID``) and the seller uploads it again.
+        """
+        swept = 0
+        while True:
+            async with self._uow() as uow:
+                stale = await uow.uploads.unused(self._clock.now() - UNUSED_UPLOAD_RETENTION, batch)
+                gone = [key for key in stale if await uow.uploads.forget(key)]
+                await uow.commit()
+            if gone:
+                await self._images.delete(gone)
+            swept += len(gone)
+            if len(stale) < batch:
+                return swept
+
+    async def run_upload_sweeper(self, stop: asyncio.Event, every_s: float) -> None:
+        """Sweep every ``every_s`` seconds until ``stop``; each API process may run one."""
+        while not stop.is_set():
+            try:
+                swept = await self.sweep_uploads()
+                if swept:
+                    _log.info("deleted %d photos no lot uses", swept)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # storage or the database blipped: the next round picks them up
+                _log.warning("the upload sweep failed; retrying later", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every_s)
 
     async def _verified(
         self, uow: CatalogUnitOfWork, actor: Principal, keys: tuple[str, ...], lot_id: int | None

@@ -322,6 +322,22 @@ class SqlUploadRepository:
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise ImageKeyInvalid("This image already belongs to another lot.", extra={"key": key})
 
+    async def unused(self, expired_by: datetime, limit: int) -> list[str]:
+        rows = await self._s.execute(
+            select(uploads.c.key)
+            .where(uploads.c.lot_id.is_(None), uploads.c.expires_at <= expired_by)
+            .order_by(uploads.c.expires_at, uploads.c.key)
+            .limit(limit)
+        )
+        return [str(key) for (key,) in rows]
+
+    async def forget(self, key: str) -> bool:
+        # Conditional, like ``attach``: of a sweep and a listing racing for one photo, the row lock
+        # (or SQLite's one writer) lets exactly one have it.
+        unused = and_(uploads.c.key == key, uploads.c.lot_id.is_(None))
+        result = await self._s.execute(delete(uploads).where(unused))
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
 
 class SqlCatalogUnitOfWork(SqlUnitOfWork):
     categories: SqlCategoryRepository
