@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from sagopalgo.catalog.contract import LotStatus, LotView
+from sagopalgo.catalog.contract import LotStatus, LotTransition, LotView
 from sagopalgo.catalog.domain.category import Category
 from sagopalgo.catalog.domain.images import ImageUpload, StoredObject
 from sagopalgo.catalog.domain.lot import Lot
@@ -91,6 +91,16 @@ class LotRepository(Protocol):
         ...
 
     async def titles(self, lot_ids: Collection[int]) -> dict[int, str]: ...
+
+    async def record_transition(
+        self, lot_id: int, status: LotStatus, at: datetime, actor_id: int | None
+    ) -> None:
+        """Append a status the lot took to its audit trail (in the transaction that moved it)."""
+        ...
+
+    async def transitions(self, lot_id: int) -> list[LotTransition]:
+        """The lot's audit trail, oldest first."""
+        ...
 
     async def due(self, status: LotStatus, *, through_day: date, by: datetime, limit: int) -> list[int]:
         """Ids of lots in ``status`` due to move, oldest day first.

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sagopalgo.catalog.contract import CategoryView, LotChanged, LotStatus, LotView
+from sagopalgo.catalog.contract import CategoryView, LotChanged, LotStatus, LotTransition, LotView
 from sagopalgo.catalog.domain.category import category_name
 from sagopalgo.catalog.domain.errors import ImageKeyInvalid
 from sagopalgo.catalog.domain.images import (
@@ -263,6 +263,7 @@ class CatalogService:
             await self._verified(uow, actor, lot.image_keys, None)
             await uow.lots.add(lot)
             await uow.uploads.attach(_lot_id(lot), lot.image_keys, actor.user_id, now)
+            await uow.lots.record_transition(_lot_id(lot), lot.status, now, actor.user_id)
             await uow.commit()
         await self._changed(lot, "listed")
         return await self._fresh(_lot_id(lot))
@@ -315,6 +316,7 @@ class CatalogService:
             lot = await self._own_lot(uow, actor, lot_id, admin_may=True)
             lot.withdraw(now=self._clock.now())
             await uow.lots.save(lot)
+            await uow.lots.record_transition(lot_id, lot.status, self._clock.now(), actor.user_id)
             await uow.commit()
         await self._cache.invalidate(lot_id)
         await self._changed(lot, "withdrawn")
@@ -324,6 +326,7 @@ class CatalogService:
             lot = await self._own_lot(uow, actor, lot_id, admin_may=False)
             lot.relist(day, now=self._clock.now(), window=self.window)
             await uow.lots.save(lot)
+            await uow.lots.record_transition(lot_id, lot.status, self._clock.now(), actor.user_id)
             await uow.commit()
         await self._changed(lot, "relisted")
         return await self._fresh(lot_id)
@@ -455,6 +458,11 @@ class CatalogService:
         async with self._uow() as uow:
             return await uow.lots.versions(after_id, limit)
 
+    async def lot_history(self, lot_id: int) -> list[LotTransition]:
+        """Every status the lot took, when and by whom, oldest first (the audit trail)."""
+        async with self._uow() as uow:
+            return await uow.lots.transitions(lot_id)
+
     async def titles(self, lot_ids: list[int]) -> dict[int, str]:
         async with self._uow() as uow:
             return await uow.lots.titles(lot_ids)
@@ -485,6 +493,7 @@ class CatalogService:
                 return None
             step(lot)
             await uow.lots.save(lot)
+            await uow.lots.record_transition(lot_id, lot.status, self._clock.now(), None)
             await uow.commit()
         await self._changed(lot, "status")
         view = await self._fresh(lot_id)

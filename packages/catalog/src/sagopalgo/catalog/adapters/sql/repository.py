@@ -10,8 +10,8 @@ from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, u
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sagopalgo.catalog.adapters.sql.tables import categories, lots, uploads
-from sagopalgo.catalog.contract import CategoryView, LotStatus, LotView
+from sagopalgo.catalog.adapters.sql.tables import categories, lot_transitions, lots, uploads
+from sagopalgo.catalog.contract import CategoryView, LotStatus, LotTransition, LotView
 from sagopalgo.catalog.domain.category import Category, category_key
 from sagopalgo.catalog.domain.errors import CategoryExists, CategoryInUse, ImageKeyInvalid, LotStateConflict
 from sagopalgo.catalog.domain.images import ImageUpload
@@ -177,6 +177,20 @@ class SqlLotRepository:
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LotStateConflict("The lot changed while this request ran; reload it and try again.")
         lot.version += 1
+
+    async def record_transition(
+        self, lot_id: int, status: LotStatus, at: datetime, actor_id: int | None
+    ) -> None:
+        await self._s.execute(
+            insert(lot_transitions).values(lot_id=lot_id, status=status.value, at=at, actor_id=actor_id)
+        )
+
+    async def transitions(self, lot_id: int) -> list[LotTransition]:
+        t = lot_transitions.c
+        rows = await self._s.execute(
+            select(t.status, t.at, t.actor_id).where(t.lot_id == lot_id).order_by(t.id)
+        )
+        return [LotTransition(LotStatus(status), at, actor_id) for status, at, actor_id in rows]
 
     async def titles(self, lot_ids: Collection[int]) -> dict[int, str]:
         if not lot_ids:
