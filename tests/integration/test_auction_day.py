@@ -10,14 +10,17 @@ import asyncio
 import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy.exc import IntegrityError
 
 from sagopalgo.api.composition import open_market
 from sagopalgo.bidding.adapters.sql.repository import SqlBiddingUnitOfWork
+from sagopalgo.bidding.adapters.sql.tables import awards
 from sagopalgo.bidding.contract import AwardStatus
 from sagopalgo.bidding.domain.award import AwardNotPayable
 from sagopalgo.kernel.clock import SEOUL, ManualClock
@@ -195,7 +198,7 @@ async def test_every_instant_the_api_shows_carries_its_offset(
     """The original returned naive 09:00/18:00 (defect 9); the process here runs in UTC, so a naive
     time would show the UTC wall clock. Lot times are shown in +09:00, anything else with its offset."""
     async with api_factory() as api:
-        day = Day(api, clock, date(2031, 5, 21))
+        day = Day(api, clock, date(2031, 5, 27))
         (lot,) = await day.setup(1, extendedBidding=True)
         shown: list[tuple[str, str]] = []
 
@@ -234,7 +237,7 @@ async def test_every_instant_the_api_shows_carries_its_offset(
     assert {name for name, _ in shown} >= _LOT_TIMES | {"expiresAt"}
     assert [(n, v) for n, v in shown if not re.search(r"(Z|[+-]\d{2}:\d{2})$", v)] == []
     assert [(n, v) for n, v in shown if n in _LOT_TIMES and not v.endswith("+09:00")] == []
-    assert ("closesAt", "2031-05-21T18:02:00+09:00") in shown  # the extension, as the bidder saw it
+    assert ("closesAt", "2031-05-27T18:02:00+09:00") in shown  # the extension, as the bidder saw it
 
 
 async def test_extended_bidding_is_closed_by_a_later_run(api_factory: ApiFactory, clock: ManualClock) -> None:
@@ -436,3 +439,34 @@ async def test_an_expiry_that_read_a_due_award_before_it_was_paid_changes_nothin
                 settled = await check.awards.get(award_id)
         assert settled is not None
         assert settled.status is AwardStatus.PAID
+
+
+async def test_a_lot_has_one_award_however_often_its_close_is_written(
+    api_factory: ApiFactory, clock: ManualClock
+) -> None:
+    """The original's payment table had no unique key on the item (defect 18): a rerun of its
+    Lambda could write two winner rows. A close that crashed after the award and is run again
+    finds it there; and the database itself refuses a second award for a lot."""
+    async with api_factory() as api:
+        day = Day(api, clock, date(2031, 5, 29))
+        (lot,) = await day.setup(1)
+        clock.set(kst(day.day, 9))
+        await _admin_at(day)
+        await day.run("open")
+        assert (await day.bid(lot, 0, 10_000)).status_code == 201
+        clock.set(kst(day.day, 18))
+        await _admin_at(day)
+        await day.run("close")
+        assert await day.run("close") == 0
+        async with open_market(api.app.state.settings, clock) as market:
+            async with SqlBiddingUnitOfWork(market.sessions) as uow:
+                first = await uow.awards.of_lot(lot)
+                assert first is not None
+                assert not await uow.awards.add(replace(first, id=None, amount=99_000))
+            row = {c.name: getattr(first, c.name) for c in awards.columns if c.name != "id"}
+            async with market.engine.connect() as conn:
+                with pytest.raises(IntegrityError):
+                    await conn.execute(awards.insert().values(**{**row, "status": first.status.value}))
+        winner = await day.token_of(day.bidders[0])
+        mine = (await api.get("/api/v1/me/awards", headers=bearer(winner))).json()["items"]
+        assert [(a["lot"]["id"], a["amount"]) for a in mine] == [(lot, 10_000)]
