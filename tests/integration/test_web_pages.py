@@ -81,6 +81,7 @@ async def test_sign_up_in_and_out_with_an_httponly_session_cookie(api: AsyncTest
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie or "samesite=lax" in cookie.lower()
     assert "Secure" not in cookie  # served over plain HTTP here
+    assert "Max-Age=1209600" in cookie  # the refresh token's 14 days (the original's: 68 years)
     mine = await web.get("/me/bids")
     assert mine.status_code == 200
     assert f"{tag} · 로그아웃" in mine.text
