@@ -463,10 +463,103 @@ async def test_a_lot_has_one_award_however_often_its_close_is_written(
                 first = await uow.awards.of_lot(lot)
                 assert first is not None
                 assert not await uow.awards.add(replace(first, id=None, amount=99_000))
-            row = {c.name: getattr(first, c.name) for c in awards.columns if c.name != "id"}
+            skip = {"id", "live_lot_id", "status"}
+            row = {c.name: getattr(first, c.name) for c in awards.columns if c.name not in skip}
+            twin = {**row, "status": first.status.value, "live_lot_id": lot}
             async with market.engine.connect() as conn:
                 with pytest.raises(IntegrityError):
-                    await conn.execute(awards.insert().values(**{**row, "status": first.status.value}))
+                    await conn.execute(awards.insert().values(**twin))
         winner = await day.token_of(day.bidders[0])
         mine = (await api.get("/api/v1/me/awards", headers=bearer(winner))).json()["items"]
         assert [(a["lot"]["id"], a["amount"]) for a in mine] == [(lot, 10_000)]
+
+
+async def test_a_relisted_lot_takes_bids_on_its_new_day(api_factory: ApiFactory, clock: ManualClock) -> None:
+    """The original never cleared a lot's bid state at close or relist (defect 28); a relisted lot
+    must be judged by its new window, not by what the gate froze at its first close."""
+    async with api_factory() as api:
+        day = Day(api, clock, date(2031, 5, 30))
+        (lot,) = await day.setup(1)
+        clock.set(kst(day.day, 9))
+        await _admin_at(day)
+        await day.run("open")
+        clock.set(kst(day.day, 18))
+        await _admin_at(day)
+        await day.run("close")
+        assert await day.status(lot) == "UNSOLD"
+        again = day.day + timedelta(days=2)
+        seller = await day.token_of(day.seller_ident)
+        relisted = await api.post(
+            f"/api/v1/lots/{lot}/relist", json={"auctionDay": again.isoformat()}, headers=bearer(seller)
+        )
+        assert relisted.status_code == 200, relisted.text
+        assert (await day.bid(lot, 0, 10_000)).status_code == 409  # not open until its new day
+
+        later = Day(api, clock, again)
+        later.admin_ident, later.admin = day.admin_ident, day.admin
+        clock.set(kst(again, 9))
+        await _admin_at(later)
+        await later.run("open")
+        assert await day.status(lot) == "OPEN"
+        placed = await day.bid(lot, 1, 10_000)
+        assert placed.status_code == 201, placed.text
+        assert placed.json()["closesAt"] == f"{again.isoformat()}T18:00:00+09:00"
+        clock.set(kst(again, 18))
+        await _admin_at(later)
+        await later.run("close")
+        assert await day.status(lot) == "SOLD"
+
+
+async def test_a_lot_relisted_after_its_award_lapsed_gets_a_new_auction_and_a_new_winner(
+    api_factory: ApiFactory, clock: ManualClock
+) -> None:
+    """The first auction's price, leader and award must not carry over: the new one starts at the
+    start price, its winner gets an award of their own, and the lapsed award stays on file."""
+    async with api_factory() as api:
+        day = Day(api, clock, date(2031, 6, 4))
+        (lot,) = await day.setup(1)
+        clock.set(kst(day.day, 9))
+        await _admin_at(day)
+        await day.run("open")
+        assert (await day.bid(lot, 0, 50_000)).status_code == 201
+        clock.set(kst(day.day, 18))
+        await _admin_at(day)
+        await day.run("close")
+        clock.set(kst(day.day, 18) + timedelta(hours=72))
+        async with open_market(api.app.state.settings, clock) as market:
+            assert (await market.days.expire_awards(trigger="test")).changed >= 1
+        assert await day.status(lot) == "UNSOLD"
+        again = day.day + timedelta(days=4)
+        relisted = await api.post(
+            f"/api/v1/lots/{lot}/relist",
+            json={"auctionDay": again.isoformat()},
+            headers=bearer(await day.token_of(day.seller_ident)),
+        )
+        assert relisted.status_code == 200, relisted.text
+
+        later = Day(api, clock, again)
+        later.admin_ident = day.admin_ident
+        clock.set(kst(again, 9))
+        await _admin_at(later)
+        await later.run("open")
+        detail = (await api.get(f"/api/v1/lots/{lot}")).json()
+        assert (detail["currentPrice"], detail["bidCount"], detail["minimumNextBid"]) == (10_000, 0, 10_000)
+        placed = await day.bid(lot, 1, 10_000)  # the start price again, not 50,000 + an increment
+        assert placed.status_code == 201, placed.text
+        assert (placed.json()["bidCount"], placed.json()["leading"]) == (1, True)
+        clock.set(kst(again, 18))
+        await _admin_at(later)
+        await later.run("close")
+        assert await day.status(lot) == "SOLD"
+        first = (
+            await api.get("/api/v1/me/awards", headers=bearer(await day.token_of(day.bidders[0])))
+        ).json()
+        second = (
+            await api.get("/api/v1/me/awards", headers=bearer(await day.token_of(day.bidders[1])))
+        ).json()
+        assert [(a["lot"]["id"], a["amount"], a["status"]) for a in first["items"]] == [
+            (lot, 50_000, "EXPIRED")
+        ]
+        assert [(a["lot"]["id"], a["amount"], a["status"]) for a in second["items"]] == [
+            (lot, 10_000, "PAYMENT_DUE")
+        ]

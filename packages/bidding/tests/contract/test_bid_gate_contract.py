@@ -139,6 +139,22 @@ async def test_priming_never_overwrites_a_live_lot(rig: Rig) -> None:
     assert (state.price, state.count, state.leader) == (10_000, 1, 1)
 
 
+async def test_priming_replaces_a_frozen_lot_for_its_next_auction(rig: Rig) -> None:
+    """A relisted lot opens again: the state its last close froze gives way to the new window."""
+    await rig.gate.prime(LOT, {})
+    await rig.gate.place(1, bid(1, 10_000), None)
+    await rig.gate.freeze(1)
+    day = 86_400_000
+    relisted = replace(
+        LOT, opens_ms=OPEN + 2 * day, closes_ms=CLOSE + 2 * day, hard_cap_ms=CAP + 2 * day, seq=1
+    )
+    assert await rig.gate.prime(relisted, {1: 1})
+    assert await rig.gate.state(1) == relisted
+    accepted = await rig.gate.place(1, bid(2, 10_000, at=OPEN + 2 * day + 1), None)
+    assert (accepted.state.count, accepted.state.seq, accepted.placed[0].seq) == (1, 2, 2)
+    assert not await rig.gate.prime(relisted, {})  # taking bids again: never overwritten
+
+
 async def test_accepted_bids_are_logged_and_published_refused_ones_touch_nothing(rig: Rig) -> None:
     await rig.gate.prime(LOT, {})
     first = await rig.gate.place(1, bid(1, 10_000, 15_000), None)

@@ -127,10 +127,19 @@ class SqlBidGate:
 
     async def prime(self, lot: GateLot, aliases: dict[int, int]) -> bool:
         async with self._engine.connect() as conn:
-            if await _read_lot(conn, lot.lot_id) is not None:
+            held = await _read_lot(conn, lot.lot_id)
+            if held is not None and not held.frozen:
                 return False
         try:
             async with self._engine.begin() as conn:
+                if held is not None:  # frozen by its last close: the lot was relisted
+                    taken = await conn.execute(
+                        delete(gate_lots).where(
+                            gate_lots.c.lot_id == lot.lot_id, gate_lots.c.frozen.is_(True)
+                        )
+                    )
+                    if taken.rowcount != 1:
+                        return False  # another process primed it first
                 await conn.execute(insert(gate_lots).values(**_row(lot)))
                 await conn.execute(delete(gate_aliases).where(gate_aliases.c.lot_id == lot.lot_id))
                 if aliases:
