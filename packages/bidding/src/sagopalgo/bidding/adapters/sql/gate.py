@@ -178,7 +178,14 @@ class SqlBidGate:
                     await self._events.publish(lot_id, type_, data)
                 return accepted
             finally:
-                await _unlock(conn, lot_id)
+                try:
+                    await _unlock(conn, lot_id)
+                except BaseException:
+                    # The named lock is the session's: a connection that cannot free it (broken, or
+                    # cancelled mid-statement) must not go back to the pool holding it. Closed, the
+                    # server frees it.
+                    await conn.invalidate()
+                    raise
 
     async def _judge_and_store(
         self, conn: AsyncConnection, lot_id: int, bid: BidRequest, idempotency: Idempotency | None
