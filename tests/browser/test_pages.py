@@ -158,3 +158,74 @@ def test_the_winner_pays_in_the_sandbox_and_sees_the_lot_paid(visitors: Visitors
     winner.page.goto("/me/awards")
     expect(award.get_by_test_id("award-status")).to_have_text("결제 완료")
     expect(award.get_by_role("button", name="결제하기")).to_have_count(0)
+
+
+def _scheduled_lot(demo: Demo, title: str) -> tuple[int, dict[str, str]]:
+    """A lot the demo's seller lists for tomorrow over the API, and the seller's credentials."""
+    with httpx.Client(base_url=demo.api, timeout=30) as api:
+        pair = api.post("/api/v1/auth/token", json={"email": SELLER.email, "password": SELLER.password})
+        auth = {"Authorization": f"Bearer {pair.json()['accessToken']}"}
+        photo = png((120, 90, 40), size=64)
+        ticket = api.post(
+            "/api/v1/uploads/images", json={"contentType": "image/png", "size": len(photo)}, headers=auth
+        )
+        assert ticket.status_code == 201, ticket.text
+        sent = httpx.post(
+            ticket.json()["uploadUrl"],
+            data=ticket.json()["fields"],
+            files={"file": ("p.png", photo, "image/png")},
+        )
+        assert sent.status_code in (200, 201, 204), sent.text
+        category = api.get("/api/v1/categories").json()[0]["id"]
+        tomorrow = (datetime.now(SEOUL) + timedelta(days=1)).date().isoformat()
+        body = {
+            "title": title,
+            "description": "",
+            "categoryId": category,
+            "startPrice": 50_000,
+            "bidIncrement": 5_000,
+            "auctionDay": tomorrow,
+            "imageKeys": [ticket.json()["key"]],
+        }
+        created = api.post("/api/v1/lots", json=body, headers=auth)
+        assert created.status_code == 201, created.text
+        return int(created.json()["id"]), auth
+
+
+def _withdraw(demo: Demo, lot: int, auth: dict[str, str]) -> None:
+    assert httpx.delete(f"{demo.api}/api/v1/lots/{lot}", headers=auth).status_code == 204
+
+
+def test_a_page_open_on_a_lot_shows_its_withdrawal_in_place(visitors: Visitors, demo: Demo) -> None:
+    lot, seller = _scheduled_lot(demo, "백자 철화 초문 병")
+    guest = visitors()
+    guest.page.goto(f"/lots/{lot}")
+    expect(guest.page.locator("#lot")).to_have_attribute("data-live", "true")
+    expect(guest.page.locator("#status")).to_have_text("경매 예정")
+    guest.page.evaluate("window.__samePage = true")  # gone if the page reloaded
+
+    _withdraw(demo, lot, seller)
+    expect(guest.page.locator("#status")).to_have_text("등록 취소")
+    expect(guest.page.get_by_test_id("withdrawn-note")).to_have_text(
+        "판매자가 등록을 취소한 물품입니다. 경매가 열리지 않습니다."
+    )
+    expect(guest.page.locator("#countdown")).to_have_text("등록 취소")
+    assert guest.page.evaluate("window.__samePage") is True
+    guest.shot("lot-withdrawn")
+
+
+def test_a_page_whose_stream_missed_the_withdrawal_learns_of_it_when_the_stream_is_refused(
+    visitors: Visitors, demo: Demo
+) -> None:
+    """The page was sent just before the withdrawal; its stream then finds the lot gone (404)."""
+    lot, seller = _scheduled_lot(demo, "분청사기 박지 모란문 편병")
+    guest = visitors()
+
+    def withdrawn_first(route: Any) -> None:
+        _withdraw(demo, lot, seller)  # the page is there; the stream's request waits for this
+        route.continue_()
+
+    guest.page.route(f"{demo.sse}/sse/v1/lots/{lot}/events", withdrawn_first, times=1)
+    guest.page.goto(f"/lots/{lot}")
+    expect(guest.page.locator("#status")).to_have_text("등록 취소")
+    expect(guest.page.get_by_test_id("withdrawn-note")).to_be_visible()

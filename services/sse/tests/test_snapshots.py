@@ -1,11 +1,14 @@
-"""The SSE service's snapshot frames: one computation per (lot, position) for all who ask at once."""
+"""The SSE service's snapshot frames (one computation per (lot, position) for all who ask at once)
+and its heartbeat."""
 
 import asyncio
 
+import httpx
 import pytest
+from httpx_sse import EventSource
 
 from sagopalgo.kernel.errors import NotFound
-from sagopalgo.sse.streams import Snapshots
+from sagopalgo.sse.streams import KEEP_ALIVE, Snapshots
 
 
 async def test_connections_at_one_position_share_one_snapshot() -> None:
@@ -47,3 +50,9 @@ async def test_a_failed_snapshot_is_not_kept_and_an_expired_one_is_rebuilt() -> 
 
     assert [await snapshots.frame((9, ""), fine) for _ in range(2)] == [b"ok", b"ok"]
     assert calls == 4  # a zero TTL keeps nothing
+
+
+def test_a_heartbeat_is_a_comment_that_no_client_sees_as_an_event() -> None:
+    """Litestar's comment message carried an empty ``data:`` line: a ``message`` event per beat."""
+    beat = httpx.Response(200, headers={"content-type": "text/event-stream"}, content=KEEP_ALIVE * 3)
+    assert list(EventSource(beat).iter_sse()) == []

@@ -6,7 +6,7 @@ The announcements are what the search index follows instead of polling the catal
 
 import uuid
 from collections.abc import Callable
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,9 +15,9 @@ from sagopalgo.catalog.adapters.cache import MemoryLotCache
 from sagopalgo.catalog.adapters.images.local import LocalImageStore
 from sagopalgo.catalog.adapters.sql.repository import SqlCatalogUnitOfWork
 from sagopalgo.catalog.application.service import CatalogService, LotChanges, NewLot
-from sagopalgo.catalog.contract import LotChanged, LotStatus
+from sagopalgo.catalog.contract import LotChanged, LotStatus, LotStatusChanged, StatusReason
 from sagopalgo.catalog.domain.schedule import AuctionWindow
-from sagopalgo.kernel.clock import ManualClock
+from sagopalgo.kernel.clock import SEOUL, ManualClock
 from sagopalgo.kernel.identity import Principal
 
 DAY = date(2026, 11, 26)  # the clock fixture stands at 2026-11-25 10:00 KST
@@ -157,3 +157,39 @@ async def test_versions_page_in_id_order(
     assert first == [(made[i], 0) for i in range(size)]
     rest = await service.lot_versions(first[-1][0], 10)
     assert [i for i, _ in rest][: 3 - size] == made[size:]
+
+
+async def test_every_status_move_is_announced_to_live_clients_after_it_committed(
+    uow: Callable[[], SqlCatalogUnitOfWork], clock: ManualClock, tmp_path: Path
+) -> None:
+    """The day's moves, and the seller's: a withdrawal and a relisting change a lot's status too."""
+    service = catalog(uow, clock, tmp_path, [])
+    moves: list[tuple[int, LotStatus, datetime, StatusReason | None]] = []
+
+    async def told(moved: LotStatusChanged) -> None:
+        async with uow() as tx:  # committed before anyone is told
+            stored = await tx.lots.get(moved.lot_id)
+        assert stored is not None
+        assert stored.status is moved.status
+        moves.append((moved.lot_id, moved.status, moved.closes_at, moved.reason))
+
+    service._on_status = told
+    category = (await service.create_category(ADMIN, f"공예 {uuid.uuid4().hex[:6]}")).id
+    sold, unsold, withdrawn = [await new_lot(service, tmp_path, category, f"나전 {n}") for n in range(3)]
+    await service.withdraw_lot(ADMIN, withdrawn)  # an admin may withdraw too
+    for lot in (sold, unsold):
+        await service.open_lot(lot)
+    await service.close_lot(sold, has_winner=True, price=12_000, bid_count=2)
+    await service.close_lot(unsold, has_winner=False)
+    await service.lapse_lot(sold)
+    await service.relist_lot(SELLER, unsold, date(2026, 11, 28))
+    six = datetime(2026, 11, 26, 18, tzinfo=SEOUL)
+    assert moves == [
+        (withdrawn, LotStatus.WITHDRAWN, six, None),
+        (sold, LotStatus.OPEN, six, None),
+        (unsold, LotStatus.OPEN, six, None),
+        (sold, LotStatus.SOLD, six, None),
+        (unsold, LotStatus.UNSOLD, six, None),
+        (sold, LotStatus.UNSOLD, six, None),
+        (unsold, LotStatus.SCHEDULED, datetime(2026, 11, 28, 18, tzinfo=SEOUL), StatusReason.RELISTED),
+    ]

@@ -8,7 +8,7 @@ from sagopalgo.catalog.adapters.cache import MemoryLotCache
 from sagopalgo.catalog.adapters.images.local import LocalImageStore
 from sagopalgo.catalog.adapters.sql.repository import SqlCatalogUnitOfWork
 from sagopalgo.catalog.application.service import CatalogService
-from sagopalgo.catalog.contract import LotView
+from sagopalgo.catalog.contract import LotStatusChanged
 from sagopalgo.catalog.domain.lot import Listing, Lot, LotTerms
 from sagopalgo.catalog.domain.schedule import AuctionWindow
 from sagopalgo.kernel.clock import ManualClock
@@ -20,8 +20,8 @@ class Announced:
     def __init__(self) -> None:
         self.statuses: list[tuple[int, str]] = []
 
-    async def append_view(self, view: LotView) -> None:
-        self.statuses.append((view.id, view.status.value))
+    async def append_view(self, moved: LotStatusChanged) -> None:
+        self.statuses.append((moved.lot_id, moved.status.value))
 
 
 async def test_detail_is_cached_for_the_ttl_and_invalidated_by_changes(

@@ -200,3 +200,50 @@ async def test_an_attached_sink_gets_queued_then_live_events_and_heartbeats_and_
         assert hub.connections == 0
     finally:
         await hub.close()
+
+
+def _withdrawn(event: LotEvent) -> bool:
+    return event.type == "status" and event.data.get("status") == "WITHDRAWN"
+
+
+async def test_a_final_event_is_delivered_and_then_ends_every_connection_of_its_lot(log: LotEventLog) -> None:
+    hub = LotEventHub(log, _same, block_ms=50, final=_withdrawn)
+    try:
+        queued, other_lot = await hub.subscribe(1, None), await hub.subscribe(2, None)
+        written: list[str | None] = []
+        ended: list[int] = []
+        direct = await hub.subscribe(1, None)
+        direct.attach(lambda item: written.append(item.id if item else None) is None, lambda: ended.append(1))
+        bid = await log.publish(1, "bid", {"amount": 1})
+        final = await log.publish(1, "status", {"status": "WITHDRAWN"})
+        await log.publish(2, "bid", {"amount": 2})
+        assert [(await queued.next(2)).id for _ in range(2)] == [bid, final]  # type: ignore[union-attr]
+        with pytest.raises(Dropped):
+            await queued.next(2)
+        with pytest.raises(Dropped):
+            await direct.next(2)
+        assert (written, ended, direct.attached) == ([bid, final], [1], False)
+        assert (await other_lot.next(2)).data == {"amount": 2}  # type: ignore[union-attr]
+        direct.tick()  # an ended connection is written nothing more, heartbeats included
+        assert written == [bid, final]
+    finally:
+        await hub.close()
+
+
+async def test_a_connection_that_ended_before_it_attached_is_closed_after_its_queue(log: LotEventLog) -> None:
+    hub = LotEventHub(log, _same, block_ms=50, final=_withdrawn)
+    try:
+        before = await log.publish(1, "bid", {"amount": 1})
+        behind = await hub.subscribe(1, None)  # the follower starts at the newest event
+        final = await log.publish(1, "status", {"status": "WITHDRAWN"})
+        await asyncio.sleep(0.3)  # delivered while the connection still sends its snapshot
+        written: list[str | None] = []
+        ended: list[int] = []
+        behind.attach(lambda item: written.append(item.id if item else None) is None, lambda: ended.append(1))
+        assert (written, ended, behind.attached) == ([final], [1], False)
+        replayed = await hub.subscribe(1, before)  # replayed from the log: the same end
+        assert (await replayed.next(2)).id == final  # type: ignore[union-attr]
+        with pytest.raises(Dropped):
+            await replayed.next(2)
+    finally:
+        await hub.close()

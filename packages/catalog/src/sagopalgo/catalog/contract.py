@@ -10,7 +10,15 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-__all__ = ["CategoryView", "LotChanged", "LotStatus", "LotTransition", "LotView"]
+__all__ = [
+    "CategoryView",
+    "LotChanged",
+    "LotStatus",
+    "LotStatusChanged",
+    "LotTransition",
+    "LotView",
+    "StatusReason",
+]
 
 
 class LotStatus(enum.StrEnum):
@@ -85,3 +93,25 @@ class LotTransition:
     status: LotStatus
     at: datetime
     actor_id: int | None
+
+
+class StatusReason(enum.StrEnum):
+    RELISTED = "relisted"
+    """An unsold lot was listed for another day: a new auction of it begins, from its start price.
+
+    Bids before this move belong to the earlier auction; counts and prices start again after it.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class LotStatusChanged:
+    """A lot moved to another status; published after the change committed, for live clients.
+
+    Every move is announced: opened, closed (sold or unsold), paid, lapsed, withdrawn, relisted.
+    ``WITHDRAWN`` is the last a lot ever makes: nothing follows it on the lot's stream.
+    """
+
+    lot_id: int
+    status: LotStatus
+    closes_at: datetime
+    reason: StatusReason | None = None

@@ -35,7 +35,7 @@ from sagopalgo.catalog.adapters.images.local import LocalImageStore
 from sagopalgo.catalog.adapters.images.s3 import S3ImageStore, s3_client
 from sagopalgo.catalog.adapters.sql.repository import SqlCatalogUnitOfWork
 from sagopalgo.catalog.application.service import CatalogService
-from sagopalgo.catalog.contract import LotChanged, LotStatus, LotView
+from sagopalgo.catalog.contract import LotChanged, LotStatus, LotStatusChanged, LotView
 from sagopalgo.catalog.domain.schedule import AuctionWindow
 from sagopalgo.catalog.ports import ImageStore, LotCache, PriceFeed
 from sagopalgo.kernel.clock import Clock
@@ -160,19 +160,18 @@ def _index_on(indexer: Indexer) -> Callable[[LotChanged], Awaitable[None]]:
     return changed
 
 
-def _status_publisher(events: LotEventLog) -> Callable[[LotView], Awaitable[None]]:
-    """Tell live clients a lot opened, closed or was paid: a ``status`` event on its stream."""
+def _status_publisher(events: LotEventLog) -> Callable[[LotStatusChanged], Awaitable[None]]:
+    """Every status move of a lot as a ``status`` event on its stream (what live clients are told)."""
 
-    async def publish(view: LotView) -> None:
-        await events.publish(
-            view.id,
-            "status",
-            {
-                "lotId": view.id,
-                "status": view.status.value,
-                "closesAtMs": int(view.closes_at.timestamp() * 1000),
-            },
-        )
+    async def publish(moved: LotStatusChanged) -> None:
+        data: dict[str, Any] = {
+            "lotId": moved.lot_id,
+            "status": moved.status.value,
+            "closesAtMs": int(moved.closes_at.timestamp() * 1000),
+        }
+        if moved.reason is not None:
+            data["reason"] = moved.reason.value
+        await events.publish(moved.lot_id, "status", data)
 
     return publish
 

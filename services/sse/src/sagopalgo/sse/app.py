@@ -19,7 +19,7 @@ from sagopalgo.realtime.adapters.memory import MemoryLotEventLog
 from sagopalgo.realtime.adapters.redis import RedisLotEventLog
 from sagopalgo.realtime.application.hub import LotEventHub
 from sagopalgo.realtime.ports import LotEventLog
-from sagopalgo.sse.streams import HEARTBEAT_SECONDS, Snapshots, frame, lot_events, streams_health
+from sagopalgo.sse.streams import HEARTBEAT_SECONDS, Snapshots, final, frame, lot_events, streams_health
 
 __all__ = ["create_app"]
 
@@ -51,7 +51,7 @@ def create_app(
             if redis is not None
             else events or MemoryLotEventLog()
         )
-        hub = LotEventHub(log, frame, heartbeat_s=HEARTBEAT_SECONDS)
+        hub = LotEventHub(log, frame, heartbeat_s=HEARTBEAT_SECONDS, final=final)
         app.state.update(
             redis=redis,
             readiness_checks=checks,

@@ -22,9 +22,11 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-__all__ = ["TRANSPORT", "DirectSink", "TransportInScope", "chunk", "transport_of"]
+__all__ = ["LAST_CHUNK", "TRANSPORT", "DirectSink", "TransportInScope", "chunk", "transport_of"]
 
 TRANSPORT = "sagopalgo.transport"
+LAST_CHUNK = b"0\r\n\r\n"
+"""What ends a chunked HTTP/1.1 body."""
 
 
 class TransportInScope(HttpToolsProtocol):
@@ -75,3 +77,14 @@ class DirectSink:
             return False
         transport.write(chunk(self._heartbeat if item is None else item))
         return True
+
+    def end(self) -> None:
+        """End the response in good order (the stream has nothing more) and close the connection.
+
+        The client sees a complete body, not a broken one, and reconnects as it would after any
+        end of stream; the server's own cycle learns of it as a client that left.
+        """
+        transport = self._transport
+        if not transport.is_closing():
+            transport.write(LAST_CHUNK)
+            transport.close()

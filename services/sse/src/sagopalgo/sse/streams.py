@@ -1,5 +1,11 @@
 """``GET /sse/v1/lots/{id}/events``: a snapshot, then the lot's events in gate order, with replay.
 
+A withdrawn lot is hidden like any unknown one: a new connection is a 404, with or without a
+``Last-Event-ID``. Connections open when it was withdrawn get its ``WITHDRAWN`` status event, and
+then their stream ends, since no event can follow it; a browser's reconnect then meets the 404 and
+stops. A relisted lot starts a new auction on the same stream: a snapshot counts only bids placed
+since the lot's current opening.
+
 Each connection reads from its own bounded queue fed by the process's one follower (the hub), so a
 slow client costs at most its queue; when it overflows the stream ends and the client reconnects
 with ``Last-Event-ID`` to replay from the lot's event log.
@@ -26,6 +32,7 @@ from litestar.response.base import ASGIResponse
 from litestar.types import Receive, Scope, Send
 
 from sagopalgo.catalog.adapters.sql.repository import SqlCatalogUnitOfWork
+from sagopalgo.catalog.contract import LotStatus
 from sagopalgo.kernel.clock import SEOUL
 from sagopalgo.kernel.errors import Invalid, NotFound
 from sagopalgo.platform.http.problems import problem_responses
@@ -40,6 +47,7 @@ __all__ = [
     "LiveEvents",
     "Snapshots",
     "StreamsOut",
+    "final",
     "frame",
     "lot_events",
     "streams_health",
@@ -48,7 +56,9 @@ __all__ = [
 HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 2_000
 _encode = msgspec.json.Encoder()
-KEEP_ALIVE = ServerSentEventMessage(comment="keep-alive").encode()
+KEEP_ALIVE = b": keep-alive\r\n\r\n"
+"""A comment alone: Litestar's ``ServerSentEventMessage(comment=...)`` adds an empty ``data:`` line,
+which makes a browser dispatch a ``message`` event for every heartbeat."""
 _SHORT_READ, _LONG_READ = 20, 1_000
 DIRECT_BUFFER_LIMIT = 256 * 1024
 """Bytes a connection may have unsent before it counts as fallen behind (~1,000 bid events)."""
@@ -72,12 +82,18 @@ def frame(event: LotEvent) -> bytes:
     return ServerSentEventMessage(event=event.type, data=render(event).decode(), id=event.id).encode()
 
 
+def final(event: LotEvent) -> bool:
+    """Nothing can follow this event on its lot's stream: the lot was withdrawn (its last move)."""
+    return event.type == "status" and event.data.get("status") == LotStatus.WITHDRAWN.value
+
+
 async def _recent(log: LotEventLog, lot_id: int, at: str) -> list[LotEvent]:
     """Events up to ``at``, newest first, back to the newest bid (or as far as the log goes).
 
-    That is all a snapshot needs: the newest bid carries price and count, and a closing time only
-    moves forward, so nothing older can carry a later one. A short read almost always reaches a
-    bid; the long one is for a lot whose last bid lies behind many status events.
+    That is all a snapshot needs: the newest bid carries price and count (unless it was placed in
+    an earlier auction of a relisted lot, and then no bid of this one is in the log), and a closing
+    time only moves forward, so nothing older can carry a later one. A short read almost always
+    reaches a bid; the long one is for a lot whose last bid lies behind many status events.
     """
     for limit in (_SHORT_READ, _LONG_READ):
         recent = await log.until(lot_id, at, limit)
@@ -90,15 +106,18 @@ async def snapshot(request: Request[Any, Any, Any], lot_id: int, at: str | None)
     """The lot as of event ``at`` (its start before any event), so what follows never goes back."""
     async with SqlCatalogUnitOfWork(request.app.state.sessions) as uow:
         view = await uow.lots.view(lot_id)
-    if view is None or view.status == "WITHDRAWN":
+    if view is None or view.status is LotStatus.WITHDRAWN:
         raise NotFound("No such lot.")
     price, count, closes_ms = view.start_price, 0, int(view.closes_at.timestamp() * 1000)
     log: LotEventLog = request.app.state.events
     recent = await _recent(log, lot_id, at) if at else []
-    bids = [e for e in recent if e.type == "bid"]
-    if bids:
-        price, count = int(bids[0].data["amount"]), int(bids[0].data["bidCount"])
-    if not bids and view.bid_count > 0:  # the event log was trimmed or lost; the database knows better
+    opens_ms = int(view.opens_at.timestamp() * 1000)
+    newest = next((e for e in recent if e.type == "bid"), None)
+    if newest is not None and int(newest.data["placedAtMs"]) < opens_ms:
+        newest = None  # a bid of the lot's earlier auction: this one (relisted) has none in the log
+    if newest is not None:
+        price, count = int(newest.data["amount"]), int(newest.data["bidCount"])
+    elif view.bid_count > 0:  # the event log was trimmed or lost; the database knows better
         price, count = view.price, view.bid_count
     moved = [int(e.data["closesAtMs"]) for e in recent if "closesAtMs" in e.data]
     if moved:
@@ -187,9 +206,11 @@ class LiveEvents(ASGIResponse):
         await send({"type": "http.response.body", "body": self._snapshot, "more_body": True})
         if self._transport is not None:
             # From here on the hub writes (see ``direct``); this task only waits for the end: the
-            # client leaving, or being cut off for falling behind (the sink aborts the transport).
+            # client leaving, being cut off for falling behind (the sink aborts the transport), or
+            # the stream's last event written (the sink ends the body and closes the connection).
             # No second task per connection: at 10,000 connections that was ~0.6 KiB each.
-            sub.attach(DirectSink(self._transport, KEEP_ALIVE, DIRECT_BUFFER_LIMIT))
+            sink = DirectSink(self._transport, KEEP_ALIVE, DIRECT_BUFFER_LIMIT)
+            sub.attach(sink, sink.end)
             try:
                 await _disconnected(receive)
             finally:

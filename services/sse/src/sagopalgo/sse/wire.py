@@ -44,8 +44,9 @@ class StatusData(msgspec.Struct, rename="camel"):
     lot_id: int
     status: LotStatus
     closes_at: Instant
-    reason: Literal["extended"] | msgspec.UnsetType = msgspec.UNSET
-    """``extended``: a late bid moved the close (the lot stays OPEN)."""
+    reason: Literal["extended", "relisted"] | msgspec.UnsetType = msgspec.UNSET
+    """``extended``: a late bid moved the close (the lot stays OPEN). ``relisted``: the unsold lot
+    was listed for another day (``SCHEDULED``); a new auction begins, and bid counts start again."""
 
 
 def _standalone(struct: type[msgspec.Struct]) -> dict[str, Any]:
@@ -90,6 +91,8 @@ class BidEvent(msgspec.Struct):
 
 
 class StatusEvent(msgspec.Struct):
+    """A move of the lot's status; after ``WITHDRAWN`` the stream ends (the lot is gone: a 404)."""
+
     event: Literal["status"]
     data: _json(StatusData)  # type: ignore[valid-type]
     id: str

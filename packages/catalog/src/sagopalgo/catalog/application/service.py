@@ -3,7 +3,9 @@
 Reads of a lot's detail go through the ``LotCache``; every write that changes a lot invalidates it
 after the commit, so a reader sees the change at once on this process and within the cache TTL at
 worst elsewhere. Every committed change of a lot is also announced as a ``LotChanged`` event, which
-is how copies of lots kept elsewhere (the search index) follow the catalog without polling it.
+is how copies of lots kept elsewhere (the search index) follow the catalog without polling it, and
+every move of its status as a ``LotStatusChanged`` (live clients are told through it), whoever made
+the move: the day's schedule, a payment, or the seller withdrawing or relisting the lot.
 """
 
 from __future__ import annotations
@@ -17,7 +19,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sagopalgo.catalog.contract import CategoryView, LotChanged, LotStatus, LotTransition, LotView
+from sagopalgo.catalog.contract import (
+    CategoryView,
+    LotChanged,
+    LotStatus,
+    LotStatusChanged,
+    LotTransition,
+    LotView,
+    StatusReason,
+)
 from sagopalgo.catalog.domain.category import category_name
 from sagopalgo.catalog.domain.errors import ImageKeyInvalid
 from sagopalgo.catalog.domain.images import (
@@ -121,7 +131,7 @@ class CatalogService:
         upload_ttl: timedelta,
         cache_ttl_seconds: int,
         prices: PriceFeed | None = None,
-        on_status: Callable[[LotView], Awaitable[None]] | None = None,
+        on_status: Callable[[LotStatusChanged], Awaitable[None]] | None = None,
         on_change: Callable[[LotChanged], Awaitable[None]] | None = None,
     ) -> None:
         self._uow, self._images, self._cache, self._clock = uow, images, cache, clock
@@ -320,6 +330,7 @@ class CatalogService:
             await uow.commit()
         await self._cache.invalidate(lot_id)
         await self._changed(lot, "withdrawn")
+        await self._status(LotStatusChanged(lot_id, lot.status, lot.closes_at))
 
     async def relist_lot(self, actor: Principal, lot_id: int, day: date) -> LotView:
         async with self._uow() as uow:
@@ -329,7 +340,19 @@ class CatalogService:
             await uow.lots.record_transition(lot_id, lot.status, self._clock.now(), actor.user_id)
             await uow.commit()
         await self._changed(lot, "relisted")
-        return await self._fresh(lot_id)
+        view = await self._fresh(lot_id)
+        await self._status(LotStatusChanged(lot_id, view.status, view.closes_at, StatusReason.RELISTED))
+        return view
+
+    async def _status(self, moved: LotStatusChanged) -> None:
+        """Tell live clients of a committed move, after the cache is dropped (so they can read it).
+
+        A failure fails the request, as a failed cache drop does; a stream that missed the event
+        learns the truth from the database when it reconnects (a withdrawn lot's is then a 404, a
+        relisted lot's snapshot starts from its new day).
+        """
+        if self._on_status is not None:
+            await self._on_status(moved)
 
     async def _own_lot(
         self, uow: CatalogUnitOfWork, actor: Principal, lot_id: int, *, admin_may: bool
@@ -497,8 +520,7 @@ class CatalogService:
             await uow.commit()
         await self._changed(lot, "status")
         view = await self._fresh(lot_id)
-        if self._on_status is not None:
-            await self._on_status(view)
+        await self._status(LotStatusChanged(lot_id, view.status, view.closes_at))
         return view
 
 

@@ -10,6 +10,10 @@ A connection that falls behind (its queue is full) is dropped rather than buffer
 its client reconnects with ``Last-Event-ID`` and replays from the log. Every delivery compares the
 event id with the connection's last one, so replay and live delivery can overlap without a
 duplicate, and one lock orders them so neither can leave a gap.
+
+An event the service calls ``final`` (a lot that was withdrawn will never have another) is
+delivered and then ends each of the lot's connections, rather than leaving them open on a stream
+that will stay silent for good.
 """
 
 from __future__ import annotations
@@ -32,8 +36,12 @@ _BEAT_SLICES = 15
 T = TypeVar("T")
 
 
+def _never(_event: LotEvent) -> bool:
+    return False
+
+
 class Dropped(Exception):
-    """The subscription ended: it fell too far behind, or its client left.
+    """The subscription ended: it fell too far behind, its client left, or its lot's stream ended.
 
     A client that fell behind reconnects with ``Last-Event-ID`` and replays what it missed.
     """
@@ -48,6 +56,7 @@ class Subscription(Generic[T]):
 
     __slots__ = (
         "_dropped",
+        "_end",
         "_items",
         "_last",
         "_limit",
@@ -70,20 +79,28 @@ class Subscription(Generic[T]):
         self._tick = False
         self._waiter: asyncio.Future[None] | None = None
         self._sink: Callable[[T | None], bool] | None = None
+        self._end: Callable[[], None] | None = None
 
-    def attach(self, sink: Callable[[T | None], bool]) -> None:
+    def attach(self, sink: Callable[[T | None], bool], end: Callable[[], None] | None = None) -> None:
         """Deliver through ``sink`` from now on, synchronously, beginning with what is queued.
 
         ``sink(item)`` writes an item (``None``: a heartbeat) and says whether the connection can
         take more; ``False`` drops the subscription. A fan-out then costs one call per connection
-        instead of waking each connection's task, and ``next`` only waits for the end.
+        instead of waking each connection's task, and ``next`` only waits for the end. ``end()``
+        closes the connection in good order once the subscription has ended (its lot's final event
+        was written, or it fell behind while still queueing): the client then reconnects.
         """
         items, self._items, self._tick = self._items, [], False
         for item in items:
             if not sink(item):
                 self._drop()
                 return
-        self._sink = sink
+        if self._dropped:
+            self._drop()
+            if end is not None:
+                end()
+            return
+        self._sink, self._end = sink, end
 
     @property
     def attached(self) -> bool:
@@ -91,24 +108,35 @@ class Subscription(Generic[T]):
         return self._sink is not None
 
     def _drop(self) -> None:
-        self._dropped, self._sink = True, None
+        self._dropped, self._sink, self._end = True, None, None
         self._wake()
 
-    def offer(self, event: LotEvent, item: T, order: tuple[int, int] | None = None) -> None:
-        """Queue ``item`` (``event`` rendered) unless already delivered; drop the connection if full."""
+    def offer(
+        self, event: LotEvent, item: T, order: tuple[int, int] | None = None, *, last: bool = False
+    ) -> None:
+        """Queue ``item`` (``event`` rendered) unless already delivered; drop the connection if full.
+
+        ``last``: nothing follows this event on the lot's stream; the subscription ends after it.
+        """
         order = order or event_order(event.id)
         if self._dropped or order <= self._last:
             return
         if self._sink is not None:
             self.last_seen, self._last = event.id, order
+            end = self._end
             if not self._sink(item):
                 self._drop()
+            elif last:
+                self._drop()
+                if end is not None:
+                    end()
             return
         if len(self._items) >= self._limit:
             self._dropped = True
         else:
             self._items.append(item)
             self.last_seen, self._last = event.id, order
+            self._dropped = last  # ``next`` hands out what is queued first, then raises ``Dropped``
         self._wake()
 
     def close(self) -> None:
@@ -168,8 +196,11 @@ class LotEventHub(Generic[T]):
         queue_size: int = 1_000,
         block_ms: int = 250,
         heartbeat_s: float | None = None,
+        final: Callable[[LotEvent], bool] | None = None,
     ) -> None:
+        """``final(event)``: no event can follow this one on its lot (its connections end after it)."""
         self._log, self._render = log, render
+        self._final = final or _never
         self._queue_size, self._block_ms, self._heartbeat_s = queue_size, block_ms, heartbeat_s
         self._subs: dict[int, set[Subscription[T]]] = {}
         self._joined = 0
@@ -200,7 +231,7 @@ class LotEventHub(Generic[T]):
             # the newest event, and skip the round trip that every other connection would wait on.
             if last_event_id and current is not None and event_order(current) > sub._last:
                 for event in await self._log.since(lot_id, last_event_id, _REPLAY_LIMIT):
-                    sub.offer(event, self._render(event))
+                    sub.offer(event, self._render(event), last=self._final(event))
             self._subs.setdefault(lot_id, set()).add(sub)
             if current is None or event_order(sub.last_seen) < event_order(current):
                 self._positions[lot_id] = sub.last_seen
@@ -263,6 +294,6 @@ class LotEventHub(Generic[T]):
                         self._positions[event.lot_id] = event.id
                     subs = self._subs.get(event.lot_id)
                     if subs:
-                        item = self._render(event)
-                        for sub in subs:  # offer() only queues: nothing here changes the set
-                            sub.offer(event, item, order)
+                        item, last = self._render(event), self._final(event)
+                        for sub in subs:  # offer() only queues or writes: nothing here changes the set
+                            sub.offer(event, item, order, last=last)

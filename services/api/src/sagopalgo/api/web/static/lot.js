@@ -1,5 +1,7 @@
 // A lot's page: the live price, bid count, history and countdown from the SSE service.
 // Plain EventSource; every text goes in through textContent, never as HTML.
+// A withdrawn lot is shown as such in place (the page itself would now be a 404), and the stream
+// is closed: nothing more can happen to the lot. A relisted lot is a new auction: the page reloads.
 (function () {
   "use strict";
   const root = document.getElementById("lot");
@@ -43,6 +45,19 @@
     }
   }
 
+  function showWithdrawn() {
+    const panel = $("bid-panel");
+    if (panel) {
+      const note = document.createElement("p");
+      note.className = "note";
+      note.setAttribute("role", "status");
+      note.dataset.testid = "withdrawn-note";
+      note.textContent = "판매자가 등록을 취소한 물품입니다. 경매가 열리지 않습니다.";
+      panel.replaceChildren(note);
+    }
+    tick();
+  }
+
   function showStatus(next) {
     if (!next || next === status) return;
     status = next;
@@ -50,6 +65,10 @@
     const badge = $("status");
     badge.textContent = STATUS[next] || next;
     badge.className = "badge status-" + next.toLowerCase();
+    if (next === "WITHDRAWN") {
+      showWithdrawn(); // no page to fetch the panel from: the lot is gone for everyone
+      return;
+    }
     const panel = $("bid-panel");
     if (panel && next !== "OPEN" && window.htmx) {
       // The form no longer applies: fetch the page again in place for the closed panel.
@@ -100,7 +119,8 @@
   function tick() {
     const now = Date.now();
     let text;
-    if (status === "SCHEDULED" || now < opensAt.getTime()) text = "시작까지 " + span(opensAt - now);
+    if (status === "WITHDRAWN") text = "등록 취소";
+    else if (status === "SCHEDULED" || now < opensAt.getTime()) text = "시작까지 " + span(opensAt - now);
     else if (status === "OPEN" && now < closesAt.getTime()) text = "마감까지 " + span(closesAt - now);
     else text = "마감";
     $("countdown").textContent = text;
@@ -130,7 +150,25 @@
   });
   events.addEventListener("status", (e) => {
     const s = JSON.parse(e.data);
+    if (s.reason === "relisted") {
+      // A new auction of the lot on another day: new times, price and history; start afresh.
+      events.close();
+      window.location.reload();
+      return;
+    }
     showStatus(s.status);
+    if (s.status === "WITHDRAWN") {
+      events.close(); // the last event the lot will ever have (the server ends the stream too)
+      return;
+    }
     if (s.closesAt) showClose(s.closesAt);
+  });
+  events.addEventListener("error", () => {
+    // The browser gave up on the stream (a reconnect was refused). If that is because the lot was
+    // withdrawn while this page was not listening, say so rather than go quiet.
+    if (events.readyState !== EventSource.CLOSED || status === "WITHDRAWN") return;
+    fetch("/api/v1/lots/" + root.dataset.lotId, { headers: { Accept: "application/json" } })
+      .then((r) => { if (r.status === 404) showStatus("WITHDRAWN"); })
+      .catch(() => {});
   });
 })();
