@@ -25,6 +25,7 @@ from sagopalgo.testing.procs import Service
 pytestmark = [pytest.mark.integration]
 
 SECRET = "direct-test-secret-" + "d" * 32
+AHEAD = 20
 
 
 @pytest.fixture
@@ -77,6 +78,8 @@ async def test_events_are_written_directly_and_an_unread_connection_is_cut_off(
                 pass
             await _wait_for(lambda: _streams(sse) == {"connections": 2, "direct": 2})
 
+            progress = asyncio.Event()
+
             async def read_all() -> None:
                 event = ""
                 async for line in lines:
@@ -84,13 +87,20 @@ async def test_events_are_written_directly_and_an_unread_connection_is_cut_off(
                         event = line.split(":", 1)[1].strip()
                     elif line.startswith("data:") and event == "bid":
                         received.append(json.loads(line[5:]))
+                        progress.set()
                         if len(received) == 1_500:
                             return
 
             reader = asyncio.create_task(read_all())
-            # ~12 MiB of events: far past the stalled client's socket buffers and our bound.
+            # ~12 MiB of events: far past the stalled client's socket buffers and our bound. The
+            # publisher stays at most AHEAD events (~160 KiB) in front of the reader: a reader that
+            # falls 256 KiB behind is rightly cut off too, which on a loaded box would happen to
+            # this one and end its stream mid-event.
             pad = "x" * 8_000
             for n in range(1_500):
+                while n - len(received) > AHEAD and not reader.done():
+                    progress.clear()
+                    await asyncio.wait_for(progress.wait(), 60)
                 await log.publish(market.lot_id, "bid", {"amount": 10_000 + n, "bidCount": n + 1, "pad": pad})
             await asyncio.wait_for(reader, 60)
             # The reader got everything, in order, once; the stalled one was cut off.
