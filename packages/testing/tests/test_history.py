@@ -292,3 +292,17 @@ def test_doctoring_a_copy_leaves_the_clean_run_clean() -> None:
     run = _clean()
     copy.deepcopy(run).truth.bids.clear()
     assert run.check().ok
+
+
+def test_reads_and_sse_connections_are_judged_as_answers() -> None:
+    run = _clean()
+    read = Try("api-0", 0.0, 0.01, 500, code="INTERNAL_ERROR")
+    assert check(run.attempts, run.truth, run.clients, reads=[read]).count("bad_answer") == 1
+    run.clients[0].connections[1].elapsed = 9.0
+    report = check(run.attempts, run.truth, run.clients, slow_after=5.0)
+    _only(report, "slow")
+    refused = SseConnection("sse-1", "1001-0", 503, code="UNAVAILABLE", retry_after="1")
+    run.clients[0].connections.insert(1, refused)
+    assert run.check().ok, "a 503 with Retry-After on a reconnection is a proper answer"
+    refused.retry_after = None
+    _only(run.check(), "bad_answer")
