@@ -94,7 +94,7 @@ def _clean() -> Run:
             ),
         ],
     )
-    return Run([a1, a2, a3, a4], Truth(bids, {LOT: stream}), [client])
+    return Run([a1, a2, a3, a4], Truth(bids, {LOT: stream}, {LOT: (3000, 3)}), [client])
 
 
 def _only(report: Report, rule: str) -> None:
@@ -163,6 +163,7 @@ def test_a_stored_bid_nobody_asked_for_is_unexplained() -> None:
     run.truth.bids.append(StoredBid("b5", LOT, 4, 14, 4000))
     run.truth.streams[LOT].append(_bid_event(4, 4000))
     run.clients[0].connections[1].events.append(run.truth.streams[LOT][-1])
+    run.truth.copies[LOT] = (4000, 4)
     _only(run.check(), "unexplained")
 
 
@@ -171,6 +172,7 @@ def test_a_house_bid_for_a_maximum_needs_no_request() -> None:
     run.truth.bids.append(StoredBid("b5", LOT, 4, 14, 4000, proxy=True))
     run.truth.streams[LOT].append(_bid_event(4, 4000))
     run.clients[0].connections[1].events.append(run.truth.streams[LOT][-1])
+    run.truth.copies[LOT] = (4000, 4)
     assert run.check().ok
 
 
@@ -228,6 +230,7 @@ def test_a_bid_streamed_but_not_stored_has_diverged() -> None:
     # Nobody was told of it (a request that timed out and gave up would be "unresolved").
     run.truth.streams[LOT].append(_bid_event(4, 4000))
     run.clients[0].connections[1].events.append(run.truth.streams[LOT][-1])
+    run.truth.copies[LOT] = (4000, 4)
     _only(run.check(), "diverged")
 
 
@@ -306,3 +309,9 @@ def test_reads_and_sse_connections_are_judged_as_answers() -> None:
     assert run.check().ok, "a 503 with Retry-After on a reconnection is a proper answer"
     refused.retry_after = None
     _only(run.check(), "bad_answer")
+
+
+def test_a_catalog_copy_behind_the_stream_is_stale() -> None:
+    run = _clean()
+    run.truth.copies[LOT] = (2000, 2)
+    _only(run.check(), "stale_copy")

@@ -31,6 +31,8 @@ Rules (the keys of ``Report.violations``):
   position it started from.
 - ``snapshot``: a snapshot that is not the lot's state at the event it names, or a reconnection
   whose snapshot is not at the ``Last-Event-ID`` it sent.
+- ``stale_copy``: once everything settled, the catalog's copy of a lot's price and bid count
+  (what lists, sorting and search show) is not its stream's last bid.
 """
 
 from __future__ import annotations
@@ -71,6 +73,7 @@ RULES = (
     "repeated",
     "missed",
     "snapshot",
+    "stale_copy",
 )
 
 
@@ -192,6 +195,8 @@ class Truth:
     bids: list[StoredBid]
     streams: dict[int, list[StreamEvent]]
     """Each lot's whole event stream, oldest first."""
+    copies: dict[int, tuple[int, int]] = field(default_factory=dict)
+    """The catalog's (price, bid count) of each lot, where read."""
 
 
 # ---------------------------------------------------------------------- the verdict
@@ -273,7 +278,18 @@ def check(
     _bids(attempts, truth, report)
     _order(truth, report)
     _streams(clients, truth, report)
+    _copies(truth, report)
     return report
+
+
+def _copies(truth: Truth, report: Report) -> None:
+    for lot_id, (price, count) in sorted(truth.copies.items()):
+        last = _state_at(truth.streams.get(lot_id, []), "18446744073709551615-18446744073709551615")
+        if last is not None and last != (price, count):
+            report.add(
+                "stale_copy",
+                f"lot {lot_id}: the catalog says {price}/{count}, the stream {last[0]}/{last[1]}",
+            )
 
 
 def _answer(what: str, t: Try, report: Report, slow_after: float | None) -> None:

@@ -24,6 +24,7 @@ from redis.asyncio import Redis
 from sqlalchemy import func, select
 
 from sagopalgo.bidding.adapters.sql.tables import bids
+from sagopalgo.catalog.adapters.sql.tables import lots
 from sagopalgo.platform.sql import create_engine
 from sagopalgo.realtime.contract import EVENT_DATA, EVENT_TYPE, lot_stream_key
 from sagopalgo.testing.history import (
@@ -266,7 +267,7 @@ async def sse_clients(
 
 
 async def read_truth(database_url: str, redis_url: str, prefix: str, lot_ids: Sequence[int]) -> Truth:
-    """The stored bids of ``lot_ids`` and their lots' whole event streams."""
+    """The stored bids of ``lot_ids``, the catalog's copies of their prices and their event streams."""
     engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:
@@ -277,6 +278,10 @@ async def read_truth(database_url: str, redis_url: str, prefix: str, lot_ids: Se
                     ).where(bids.c.lot_id.in_(list(lot_ids)))
                 )
             ).all()
+            found = await conn.execute(
+                select(lots.c.id, lots.c.price, lots.c.bid_count).where(lots.c.id.in_(list(lot_ids)))
+            )
+            copies = {int(r.id): (int(r.price), int(r.bid_count)) for r in found}
     finally:
         await engine.dispose()
     stored = [StoredBid(r.id, r.lot_id, r.seq, r.bidder_id, r.amount, bool(r.proxy)) for r in rows]
@@ -295,7 +300,7 @@ async def read_truth(database_url: str, redis_url: str, prefix: str, lot_ids: Se
             ]
     finally:
         await redis.aclose()
-    return Truth(stored, streams)
+    return Truth(stored, streams, copies)
 
 
 async def count_streamed(redis: Redis, prefix: str, lot_ids: Sequence[int]) -> tuple[int, dict[int, str]]:
