@@ -51,11 +51,38 @@ from sagopalgo.testing.storm import (
     stop_tasks,
 )
 
-__all__ = ["FAULTS", "FaultFigures", "Outcome", "Plan", "run"]
+__all__ = ["FAULTS", "SCENARIO_ENV", "FaultFigures", "Outcome", "Plan", "answer_budget", "any_problem", "run"]
 
 FAULTS = ("api-kill", "redis-restart", "mariadb-stop", "mariadb-freeze", "sse-kill")
 SECRET = "fault-test-secret-" + "f" * 32
 PREFIX = "faults:"
+SCENARIO_ENV = {
+    "SAGOPALGO_DATABASE_TIMEOUT_SECONDS": "2",
+    "SAGOPALGO_DATABASE_READ_TIMEOUT_SECONDS": "2",
+    "SAGOPALGO_REDIS_TIMEOUT_SECONDS": "2",
+    "SAGOPALGO_BID_WRITER_CLAIM_MS": "1500",
+    "SAGOPALGO_SCHEDULE_TICK_SECONDS": "1",
+    "SAGOPALGO_LOG_FORMAT": "json",
+}
+"""The services' settings in a fault run: short timeouts, a quick claim of a dead writer's entries,
+and the in-process schedule ticking every second (so it meets every fault)."""
+
+
+def answer_budget(env: dict[str, str]) -> float:
+    """The longest a request may wait on a dependency that answers nothing, by the settings.
+
+    A request that needs the database waits for a pooled connection (``DATABASE_TIMEOUT``), whose
+    pre-ping then waits for an answer (``DATABASE_READ_TIMEOUT``); when that fails SQLAlchemy
+    connects once more (TCP: ``DATABASE_TIMEOUT``, the greeting: ``DATABASE_READ_TIMEOUT``). A
+    Redis call waits at most for a pooled connection, a connect and a read (``REDIS_TIMEOUT``
+    each). Several calls of one request never each wait this long: the first that fails ends it.
+    """
+
+    def get(name: str) -> float:
+        return float(env.get(f"SAGOPALGO_{name}", SCENARIO_ENV[f"SAGOPALGO_{name}"]))
+
+    database = 2 * get("DATABASE_TIMEOUT_SECONDS") + 2 * get("DATABASE_READ_TIMEOUT_SECONDS")
+    return max(database, 3 * get("REDIS_TIMEOUT_SECONDS"))
 
 
 @dataclass
@@ -71,11 +98,14 @@ class Plan:
     """Normal load after each fault has healed, before the next."""
     redis_down_s: float = 2.0
     mariadb_down_s: float = 10.0
-    mariadb_frozen_s: float = 6.0
+    mariadb_frozen_s: float = 14.0
+    """Longer than any request may wait on a database that answers nothing (``answer_budget``)."""
     baseline_s: float = 0.0
     """A run without faults, when ``faults`` is empty: how long the storm lasts."""
     env: dict[str, str] = field(default_factory=dict)
-    """Settings of every service, over the scenario's own."""
+    """Settings of every service, over the scenario's own (``SCENARIO_ENV``)."""
+    slow_after: float | None = None
+    """Any answer slower than this is a violation (``slow``)."""
     settle_s: float = 90.0
 
 
@@ -119,6 +149,8 @@ class Outcome:
     tries: int
     log_problems: list[str]
     """Service log lines that should never appear (unhandled errors, dead background tasks)."""
+    recorder: Recorder
+    """Everything the clients were told."""
 
     @property
     def accepted_per_s(self) -> float:
@@ -136,6 +168,7 @@ class _Run:
         self.apis: list[Service] = []
         self.sses: list[Service] = []
         self.retired: list[Service] = []
+        self.replacing: list[asyncio.Task[float]] = []
         self.targets = Targets([], [])
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(5))
         self.env: dict[str, str] = {}
@@ -181,9 +214,7 @@ class _Run:
             "SAGOPALGO_REDIS_URL": self.redis.url,
             "SAGOPALGO_REDIS_PREFIX": PREFIX,
             "SAGOPALGO_JWT_SECRET": SECRET,
-            "SAGOPALGO_BID_WRITER_CLAIM_MS": "1500",
-            "SAGOPALGO_SCHEDULE_TICK_SECONDS": "1",
-            "SAGOPALGO_LOG_FORMAT": "json",
+            **SCENARIO_ENV,
             **self.plan.env,
         }
         self.apis = [self._service("api"), self._service("api")]
@@ -253,13 +284,20 @@ class _Run:
         return ready
 
     async def api_kill(self) -> FaultFigures:
+        """The replacement joins when it is ready; the next fault does not wait for it."""
         victim = self.apis[0]
         figures = FaultFigures("api-kill", self.recorder.now(), 0.0)
         await asyncio.to_thread(victim.kill)
         replacing = asyncio.create_task(self._replace("api", victim))
         await asyncio.sleep(1.0)
         figures.healed = self.recorder.now()
-        figures.ready_s = await replacing
+
+        def replaced(task: asyncio.Task[float]) -> None:
+            if not task.cancelled() and task.exception() is None:
+                figures.ready_s = task.result()
+
+        replacing.add_done_callback(replaced)
+        self.replacing.append(replacing)
         figures.first_bid_s = self._first_bid_after(figures.start)
         return figures
 
@@ -308,7 +346,13 @@ class _Run:
                 break
             await asyncio.sleep(0.05)
         figures.healed = self.recorder.now()
-        figures.ready_s = await replacing
+
+        def replaced(task: asyncio.Task[float]) -> None:
+            if not task.cancelled() and task.exception() is None:
+                figures.ready_s = task.result()
+
+        replacing.add_done_callback(replaced)
+        self.replacing.append(replacing)
         return figures
 
     # ------------------------------------------------------------------ the run
@@ -350,6 +394,7 @@ class _Run:
             stop.set()
             storm_s = time.monotonic() - began
             await asyncio.gather(*load)
+        await asyncio.gather(*self.replacing)  # a replacement that never got ready fails the run
         for figure in figures:
             self._window(figure)
         await self._settle(listeners)
@@ -359,9 +404,11 @@ class _Run:
             truth,
             self.recorder.clients,
             reads=self.recorder.reads,
-            slow_after=None,
+            slow_after=plan.slow_after,
         )
-        return Outcome(report, figures, storm_s, len(self.recorder.tries()), self._log_problems())
+        return Outcome(
+            report, figures, storm_s, len(self.recorder.tries()), self._log_problems(), self.recorder
+        )
 
     async def _settle(self, listeners: list[asyncio.Task[None]]) -> None:
         """Until the database holds every streamed bid and every SSE client has the last event."""
@@ -400,10 +447,13 @@ class _Run:
 
 
 def _expected(record: dict[str, Any]) -> bool:
-    """Errors a dependency outage is allowed to log (each is retried)."""
-    return str(record.get("msg", "")).startswith("bid-log entry") and "could not be stored" in str(
-        record.get("msg")
-    )
+    """Errors a dependency outage is allowed to log: a bid-log entry left pending for the next
+    round, and SQLAlchemy's pool throwing away a connection the database closed or stopped
+    answering."""
+    message, logger = str(record.get("msg", "")), str(record.get("logger", ""))
+    if message.startswith("bid-log entry") and message.endswith("could not be stored; it stays pending"):
+        return True
+    return logger.startswith("sqlalchemy.pool") and message.startswith("Exception during reset or similar")
 
 
 async def run(plan: Plan, work: Path) -> Outcome:
