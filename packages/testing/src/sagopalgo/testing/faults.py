@@ -119,7 +119,7 @@ class FaultFigures:
     ready_s: float | None = None
     """Healed → every service's ``/health/ready`` answers 200 (a replacement: started → ready)."""
     first_bid_s: float | None = None
-    """Healed → the first accepted bid answered."""
+    """Healed → the first accepted bid answered (an API kill: from the kill)."""
     written_s: float | None = None
     """Healed → the database holds every bid the streams held at that moment."""
     reconnected_s: float | None = None
@@ -167,19 +167,20 @@ class _Run:
         self.recorder = Recorder()
         self.apis: list[Service] = []
         self.sses: list[Service] = []
-        self.retired: list[Service] = []
         self.replacing: list[asyncio.Task[float]] = []
         self.targets = Targets([], [])
         self.http = httpx.AsyncClient(timeout=httpx.Timeout(5))
         self.env: dict[str, str] = {}
         self.database_url = ""
         self.market: Market | None = None
-        self._started = 0
+        self.started: list[Service] = []
+        self.listeners: list[asyncio.Task[None]] = []
 
     # ------------------------------------------------------------------ processes
     def _service(self, kind: str) -> Service:
-        self._started += 1
-        return Service(kind, self.env, log=self.work / "logs" / f"{kind}-{self._started}.log")
+        service = Service(kind, self.env, log=self.work / "logs" / f"{kind}-{len(self.started) + 1}.log")
+        self.started.append(service)
+        return service
 
     async def _ready(self, services: list[Service], seconds: float = 120) -> float:
         started = time.monotonic()
@@ -224,7 +225,8 @@ class _Run:
         self.targets.sses[:] = [s.base for s in self.sses]
 
     async def close(self) -> None:
-        for service in self.apis + self.sses + self.retired:
+        await stop_tasks([*self.listeners, *self.replacing])
+        for service in self.started:
             await asyncio.to_thread(service.stop)
         await self.http.aclose()
         await asyncio.to_thread(self.redis.stop)
@@ -276,12 +278,21 @@ class _Run:
         await asyncio.sleep(1.0)  # the balancer's health check notices
         targets.remove(victim.base)
         pool.remove(victim)
-        self.retired.append(victim)
         replacement = self._service(kind)
         ready = await self._ready([replacement])
         pool.append(replacement)
         targets.append(replacement.base)
         return ready
+
+    def _replacement_ready(self, figures: FaultFigures, replacing: asyncio.Task[float]) -> None:
+        """The run goes on; the replacement's time to ready lands in ``figures`` when it comes."""
+
+        def done(task: asyncio.Task[float]) -> None:
+            if not task.cancelled() and task.exception() is None:
+                figures.ready_s = task.result()
+
+        replacing.add_done_callback(done)
+        self.replacing.append(replacing)
 
     async def api_kill(self) -> FaultFigures:
         """The replacement joins when it is ready; the next fault does not wait for it."""
@@ -291,13 +302,7 @@ class _Run:
         replacing = asyncio.create_task(self._replace("api", victim))
         await asyncio.sleep(1.0)
         figures.healed = self.recorder.now()
-
-        def replaced(task: asyncio.Task[float]) -> None:
-            if not task.cancelled() and task.exception() is None:
-                figures.ready_s = task.result()
-
-        replacing.add_done_callback(replaced)
-        self.replacing.append(replacing)
+        self._replacement_ready(figures, replacing)
         figures.first_bid_s = self._first_bid_after(figures.start)
         return figures
 
@@ -346,13 +351,7 @@ class _Run:
                 break
             await asyncio.sleep(0.05)
         figures.healed = self.recorder.now()
-
-        def replaced(task: asyncio.Task[float]) -> None:
-            if not task.cancelled() and task.exception() is None:
-                figures.ready_s = task.result()
-
-        replacing.add_done_callback(replaced)
-        self.replacing.append(replacing)
+        self._replacement_ready(figures, replacing)
         return figures
 
     # ------------------------------------------------------------------ the run
@@ -368,6 +367,7 @@ class _Run:
         }
         stop = asyncio.Event()
         listeners = await sse_clients(market, self.targets, self.recorder, per_lot=plan.sse_per_lot)
+        self.listeners = listeners
         deadline = time.monotonic() + 30
         while any(not any(c.status == 200 for c in client.connections) for client in self.recorder.clients):
             if time.monotonic() > deadline:
