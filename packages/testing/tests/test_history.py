@@ -94,7 +94,11 @@ def _clean() -> Run:
             ),
         ],
     )
-    return Run([a1, a2, a3, a4], Truth(bids, {LOT: stream}, {LOT: (3000, 3)}), [client])
+    return Run(
+        [a1, a2, a3, a4],
+        Truth(bids, {LOT: stream}, {"catalog": {LOT: (3000, 3)}, "search index": {LOT: (3000, 3)}}),
+        [client],
+    )
 
 
 def _only(report: Report, rule: str) -> None:
@@ -163,7 +167,7 @@ def test_a_stored_bid_nobody_asked_for_is_unexplained() -> None:
     run.truth.bids.append(StoredBid("b5", LOT, 4, 14, 4000))
     run.truth.streams[LOT].append(_bid_event(4, 4000))
     run.clients[0].connections[1].events.append(run.truth.streams[LOT][-1])
-    run.truth.copies[LOT] = (4000, 4)
+    run.truth.copies = {holder: {LOT: (4000, 4)} for holder in run.truth.copies}
     _only(run.check(), "unexplained")
 
 
@@ -172,7 +176,7 @@ def test_a_house_bid_for_a_maximum_needs_no_request() -> None:
     run.truth.bids.append(StoredBid("b5", LOT, 4, 14, 4000, proxy=True))
     run.truth.streams[LOT].append(_bid_event(4, 4000))
     run.clients[0].connections[1].events.append(run.truth.streams[LOT][-1])
-    run.truth.copies[LOT] = (4000, 4)
+    run.truth.copies = {holder: {LOT: (4000, 4)} for holder in run.truth.copies}
     assert run.check().ok
 
 
@@ -230,7 +234,7 @@ def test_a_bid_streamed_but_not_stored_has_diverged() -> None:
     # Nobody was told of it (a request that timed out and gave up would be "unresolved").
     run.truth.streams[LOT].append(_bid_event(4, 4000))
     run.clients[0].connections[1].events.append(run.truth.streams[LOT][-1])
-    run.truth.copies[LOT] = (4000, 4)
+    run.truth.copies = {holder: {LOT: (4000, 4)} for holder in run.truth.copies}
     _only(run.check(), "diverged")
 
 
@@ -311,7 +315,10 @@ def test_reads_and_sse_connections_are_judged_as_answers() -> None:
     _only(run.check(), "bad_answer")
 
 
-def test_a_catalog_copy_behind_the_stream_is_stale() -> None:
+@pytest.mark.parametrize("holder", ["catalog", "search index"])
+def test_a_copy_behind_the_stream_is_stale(holder: str) -> None:
     run = _clean()
-    run.truth.copies[LOT] = (2000, 2)
-    _only(run.check(), "stale_copy")
+    run.truth.copies[holder][LOT] = (2000, 2)
+    report = run.check()
+    _only(report, "stale_copy")
+    assert holder in report.violations["stale_copy"][0]

@@ -35,7 +35,7 @@ import httpx
 from redis.asyncio import Redis
 
 from sagopalgo.platform.sql import create_engine
-from sagopalgo.testing.history import Report, check
+from sagopalgo.testing.history import Report, check, last_bid
 from sagopalgo.testing.market import Market, seed_market
 from sagopalgo.testing.procs import PrivateMariaDB, PrivateRedis, Service
 from sagopalgo.testing.storm import (
@@ -44,7 +44,8 @@ from sagopalgo.testing.storm import (
     bid_storm,
     caught_up,
     count_stored,
-    count_streamed,
+    read_copies,
+    read_streams,
     read_truth,
     readers,
     sse_clients,
@@ -257,7 +258,8 @@ class _Run:
         redis = Redis.from_url(self.redis.url)
         engine = create_engine(self.database_url)
         try:
-            target, _ = await count_streamed(redis, PREFIX, self.market.lot_ids)
+            streams = await read_streams(redis, PREFIX, self.market.lot_ids)
+            target = sum(1 for events in streams.values() for e in events if e.type == "bid")
             deadline = healed_at + seconds
             while time.monotonic() < deadline:
                 with contextlib.suppress(Exception):
@@ -411,16 +413,25 @@ class _Run:
         )
 
     async def _settle(self, listeners: list[asyncio.Task[None]]) -> None:
-        """Until the database holds every streamed bid and every SSE client has the last event."""
+        """Until the database holds every streamed bid, the catalog and the search index each lot's
+        last price, and every SSE client the last event (what is still missing then is reported)."""
         assert self.market is not None
+        lot_ids = self.market.lot_ids
         redis = Redis.from_url(self.redis.url)
         engine = create_engine(self.database_url)
         deadline = time.monotonic() + self.plan.settle_s
         try:
             while time.monotonic() < deadline:
-                streamed, last = await count_streamed(redis, PREFIX, self.market.lot_ids)
-                if await count_stored(engine, self.market.lot_ids) >= streamed and caught_up(
-                    self.recorder, last
+                streams = await read_streams(redis, PREFIX, lot_ids)
+                streamed = sum(1 for events in streams.values() for e in events if e.type == "bid")
+                last = {lot: last_bid(events) for lot, events in streams.items()}
+                copies = await read_copies(engine, lot_ids)
+                if (
+                    await count_stored(engine, lot_ids) >= streamed
+                    and caught_up(self.recorder, streams)
+                    and all(
+                        held.get(lot) == last[lot] for held in copies.values() for lot in lot_ids if last[lot]
+                    )
                 ):
                     break
                 await asyncio.sleep(0.2)

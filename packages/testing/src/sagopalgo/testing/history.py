@@ -31,8 +31,8 @@ Rules (the keys of ``Report.violations``):
   position it started from.
 - ``snapshot``: a snapshot that is not the lot's state at the event it names, or a reconnection
   whose snapshot is not at the ``Last-Event-ID`` it sent.
-- ``stale_copy``: once everything settled, the catalog's copy of a lot's price and bid count
-  (what lists, sorting and search show) is not its stream's last bid.
+- ``stale_copy``: once everything settled, a copy of a lot's price and bid count (the catalog's,
+  which lists and sorting show; the search index's) is not its stream's last bid.
 """
 
 from __future__ import annotations
@@ -55,6 +55,7 @@ __all__ = [
     "Try",
     "check",
     "event_order",
+    "last_bid",
 ]
 
 RULES = (
@@ -195,8 +196,8 @@ class Truth:
     bids: list[StoredBid]
     streams: dict[int, list[StreamEvent]]
     """Each lot's whole event stream, oldest first."""
-    copies: dict[int, tuple[int, int]] = field(default_factory=dict)
-    """The catalog's (price, bid count) of each lot, where read."""
+    copies: dict[str, dict[int, tuple[int, int]]] = field(default_factory=dict)
+    """Copies of each lot's (price, bid count) by who holds them (the catalog, a search index)."""
 
 
 # ---------------------------------------------------------------------- the verdict
@@ -283,13 +284,22 @@ def check(
 
 
 def _copies(truth: Truth, report: Report) -> None:
-    for lot_id, (price, count) in sorted(truth.copies.items()):
-        last = _state_at(truth.streams.get(lot_id, []), "18446744073709551615-18446744073709551615")
-        if last is not None and last != (price, count):
-            report.add(
-                "stale_copy",
-                f"lot {lot_id}: the catalog says {price}/{count}, the stream {last[0]}/{last[1]}",
-            )
+    for holder, held in sorted(truth.copies.items()):
+        for lot_id, (price, count) in sorted(held.items()):
+            last = last_bid(truth.streams.get(lot_id, []))
+            if last is not None and last != (price, count):
+                report.add(
+                    "stale_copy",
+                    f"lot {lot_id}: the {holder} says {price}/{count}, the stream {last[0]}/{last[1]}",
+                )
+
+
+def last_bid(events: list[StreamEvent]) -> tuple[int, int] | None:
+    """(price, bid count) of a lot's newest bid event; ``None`` before its first."""
+    for e in reversed(events):
+        if e.type == "bid":
+            return int(e.data["amount"]), int(e.data["bidCount"])
+    return None
 
 
 def _answer(what: str, t: Try, report: Report, slow_after: float | None) -> None:

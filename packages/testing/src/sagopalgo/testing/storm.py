@@ -22,11 +22,13 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from sagopalgo.bidding.adapters.sql.tables import bids
 from sagopalgo.catalog.adapters.sql.tables import lots
 from sagopalgo.platform.sql import create_engine
 from sagopalgo.realtime.contract import EVENT_DATA, EVENT_TYPE, lot_stream_key
+from sagopalgo.search.adapters.sql.tables import documents
 from sagopalgo.testing.history import (
     BidAttempt,
     SseClient,
@@ -43,11 +45,14 @@ __all__ = [
     "Recorder",
     "Targets",
     "bid_storm",
+    "caught_up",
     "count_stored",
-    "count_streamed",
+    "read_copies",
+    "read_streams",
     "read_truth",
     "readers",
     "sse_clients",
+    "stop_tasks",
 ]
 
 
@@ -266,8 +271,40 @@ async def sse_clients(
     return tasks
 
 
+async def read_streams(redis: Redis, prefix: str, lot_ids: Sequence[int]) -> dict[int, list[StreamEvent]]:
+    """Each lot's whole event stream, oldest first."""
+    streams: dict[int, list[StreamEvent]] = {}
+    for lot in lot_ids:
+        entries: Any = await redis.xrange(lot_stream_key(prefix, lot))
+        streams[lot] = [
+            StreamEvent(
+                entry_id.decode(),
+                fields[EVENT_TYPE.encode()].decode(),
+                json.loads(fields[EVENT_DATA.encode()]),
+            )
+            for entry_id, fields in entries
+        ]
+    return streams
+
+
+async def read_copies(engine: AsyncEngine, lot_ids: Sequence[int]) -> dict[str, dict[int, tuple[int, int]]]:
+    """(price, bid count) of each lot as the catalog and the search index (MariaDB's) hold them."""
+    wanted = list(lot_ids)
+    async with engine.connect() as conn:
+        catalog = await conn.execute(
+            select(lots.c.id, lots.c.price, lots.c.bid_count).where(lots.c.id.in_(wanted))
+        )
+        index = await conn.execute(
+            select(documents.c.id, documents.c.price, documents.c.bid_count).where(documents.c.id.in_(wanted))
+        )
+        return {
+            "catalog": {int(r.id): (int(r.price), int(r.bid_count)) for r in catalog},
+            "search index": {int(r.id): (int(r.price), int(r.bid_count)) for r in index},
+        }
+
+
 async def read_truth(database_url: str, redis_url: str, prefix: str, lot_ids: Sequence[int]) -> Truth:
-    """The stored bids of ``lot_ids``, the catalog's copies of their prices and their event streams."""
+    """The stored bids of ``lot_ids``, their event streams and the copies of their prices."""
     engine = create_engine(database_url)
     try:
         async with engine.connect() as conn:
@@ -278,44 +315,19 @@ async def read_truth(database_url: str, redis_url: str, prefix: str, lot_ids: Se
                     ).where(bids.c.lot_id.in_(list(lot_ids)))
                 )
             ).all()
-            found = await conn.execute(
-                select(lots.c.id, lots.c.price, lots.c.bid_count).where(lots.c.id.in_(list(lot_ids)))
-            )
-            copies = {int(r.id): (int(r.price), int(r.bid_count)) for r in found}
+        copies = await read_copies(engine, lot_ids)
     finally:
         await engine.dispose()
     stored = [StoredBid(r.id, r.lot_id, r.seq, r.bidder_id, r.amount, bool(r.proxy)) for r in rows]
     redis = Redis.from_url(redis_url)
-    streams: dict[int, list[StreamEvent]] = {}
     try:
-        for lot in lot_ids:
-            entries: Any = await redis.xrange(lot_stream_key(prefix, lot))
-            streams[lot] = [
-                StreamEvent(
-                    entry_id.decode(),
-                    fields[EVENT_TYPE.encode()].decode(),
-                    json.loads(fields[EVENT_DATA.encode()]),
-                )
-                for entry_id, fields in entries
-            ]
+        streams = await read_streams(redis, prefix, lot_ids)
     finally:
         await redis.aclose()
     return Truth(stored, streams, copies)
 
 
-async def count_streamed(redis: Redis, prefix: str, lot_ids: Sequence[int]) -> tuple[int, dict[int, str]]:
-    """Bid events in the lots' streams, and each lot's newest event id."""
-    total = 0
-    last: dict[int, str] = {}
-    for lot in lot_ids:
-        entries: Any = await redis.xrange(lot_stream_key(prefix, lot))
-        total += sum(1 for _, fields in entries if fields[EVENT_TYPE.encode()] == b"bid")
-        if entries:
-            last[lot] = entries[-1][0].decode()
-    return total, last
-
-
-async def count_stored(engine: Any, lot_ids: Sequence[int]) -> int:
+async def count_stored(engine: AsyncEngine, lot_ids: Sequence[int]) -> int:
     async with engine.connect() as conn:
         found = await conn.execute(
             select(func.count()).select_from(bids).where(bids.c.lot_id.in_(list(lot_ids)))
@@ -323,10 +335,11 @@ async def count_stored(engine: Any, lot_ids: Sequence[int]) -> int:
         return int(found.scalar_one())
 
 
-def caught_up(recorder: Recorder, last: dict[int, str]) -> bool:
+def caught_up(recorder: Recorder, streams: dict[int, list[StreamEvent]]) -> bool:
     """Every SSE client has received its lot's newest event (or the lot has none)."""
     for client in recorder.clients:
-        want = last.get(client.lot_id)
+        events = streams.get(client.lot_id)
+        want = events[-1].id if events else None
         have = client.last_id
         if want is not None and (have is None or event_order(have) < event_order(want)):
             return False
