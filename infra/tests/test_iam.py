@@ -61,10 +61,10 @@ def test_roles_are_assumed_only_by_their_own_service(stack: BuiltStack) -> None:
         assert not role.inputs.get("managedPolicyArns"), "no broad AWS-managed policy is attached"
 
 
-def test_the_api_may_write_and_read_only_the_photo_prefix(stack: BuiltStack) -> None:
+def test_the_api_may_write_read_and_delete_only_the_photo_prefix(stack: BuiltStack) -> None:
     bucket = arn("aws:s3/bucket:Bucket", "images")
     assert _grants(stack, "api-task") == {
-        "PhotosUnderTheirPrefix": ({"s3:PutObject", "s3:GetObject"}, {f"{bucket}/lots/*"}),
+        "PhotosUnderTheirPrefix": ({"s3:PutObject", "s3:GetObject", "s3:DeleteObject"}, {f"{bucket}/lots/*"}),
         "ListPhotos": ({"s3:ListBucket"}, {bucket}),
     }
 

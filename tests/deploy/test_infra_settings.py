@@ -59,6 +59,8 @@ def test_the_environment_infra_builds_is_one_the_services_accept() -> None:
         settings = load_settings({k: v for k, v in env.items() if k in SETTINGS})
         assert settings.keep_alive_seconds > 120
         assert settings.schedule == "off"
+        assert not settings.auto_migrate  # no DDL as a task starts: `migrate` is a one-off task
+        assert settings.log_level != "DEBUG"
         assert settings.host == "0.0.0.0"  # noqa: S104 - inside the task
         if service == "api":
             settings.require("jwt_secret")

@@ -7,16 +7,20 @@ the first run, never on a repeat.
 """
 
 import asyncio
+import re
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from litestar.testing import AsyncTestClient
+from sqlalchemy.exc import IntegrityError
 
 from sagopalgo.api.composition import open_market
 from sagopalgo.bidding.adapters.sql.repository import SqlBiddingUnitOfWork
+from sagopalgo.bidding.adapters.sql.tables import awards
 from sagopalgo.bidding.contract import AwardStatus
 from sagopalgo.bidding.domain.award import AwardNotPayable
 from sagopalgo.kernel.clock import SEOUL, ManualClock
@@ -169,6 +173,71 @@ async def test_the_day_opens_at_nine_and_closes_at_six(api_factory: ApiFactory, 
         assert award["payBy"] == "2031-05-15T18:00:00+09:00"  # 72 hours after the close
         loser = await day.token_of(day.bidders[0])
         assert (await api.get("/api/v1/me/awards", headers=bearer(loser))).json()["total"] == 0
+
+
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+_LOT_TIMES = {"opensAt", "closesAt", "placedAt", "createdAt", "payBy"}
+
+
+def _instants(body: Any, found: list[tuple[str, str]], key: str = "") -> list[tuple[str, str]]:
+    """Every ``(field, value)`` of the body whose value is an RFC 3339 date and time."""
+    if isinstance(body, dict):
+        for name, value in body.items():
+            _instants(value, found, name)
+    elif isinstance(body, list):
+        for value in body:
+            _instants(value, found, key)
+    elif isinstance(body, str) and _INSTANT.match(body):
+        found.append((key, body))
+    return found
+
+
+async def test_every_instant_the_api_shows_carries_its_offset(
+    api_factory: ApiFactory, clock: ManualClock
+) -> None:
+    """The original returned naive 09:00/18:00 (defect 9); the process here runs in UTC, so a naive
+    time would show the UTC wall clock. Lot times are shown in +09:00, anything else with its offset."""
+    async with api_factory() as api:
+        day = Day(api, clock, date(2031, 5, 27))
+        (lot,) = await day.setup(1, extendedBidding=True)
+        shown: list[tuple[str, str]] = []
+
+        async def read(path: str, token: str | None = None, total: int = 0) -> None:
+            for _ in range(200):  # the bid log and the search index follow asynchronously
+                body = (await api.get(path, headers=bearer(token) if token else {})).json()
+                if body.get("total", 0) >= total:
+                    break
+                await asyncio.sleep(0.05)
+            assert body.get("total", 0) >= total, (path, body)
+            _instants(body, shown)
+
+        ticket = await api.post(
+            "/api/v1/uploads/images",
+            json={"contentType": "image/png", "size": 100},
+            headers=bearer(day.seller),
+        )
+        _instants(ticket.json(), shown)
+        await read("/api/v1/me/lots", day.seller, total=1)
+        clock.set(kst(day.day, 17, 59))
+        await _admin_at(day)
+        await day.run("open")
+        placed = await day.bid(lot, 0, 10_000)
+        assert placed.status_code == 201, placed.text
+        _instants(placed.json(), shown)
+        for path in (f"/api/v1/lots/{lot}", f"/api/v1/lots?auctionDay={day.day}", "/api/v1/lots/featured"):
+            await read(path)
+        await read(f"/api/v1/search/lots?auctionDay={day.day}", total=1)
+        await read(f"/api/v1/lots/{lot}/bids", total=1)
+        await read("/api/v1/me/bids", await day.token_of(day.bidders[0]), total=1)
+        clock.set(kst(day.day, 18, 2))
+        await _admin_at(day)
+        assert await day.run("close") >= 1
+        await read("/api/v1/me/awards", await day.token_of(day.bidders[0]), total=1)
+
+    assert {name for name, _ in shown} >= _LOT_TIMES | {"expiresAt"}
+    assert [(n, v) for n, v in shown if not re.search(r"(Z|[+-]\d{2}:\d{2})$", v)] == []
+    assert [(n, v) for n, v in shown if n in _LOT_TIMES and not v.endswith("+09:00")] == []
+    assert ("closesAt", "2031-05-27T18:02:00+09:00") in shown  # the extension, as the bidder saw it
 
 
 async def test_extended_bidding_is_closed_by_a_later_run(api_factory: ApiFactory, clock: ManualClock) -> None:
@@ -370,3 +439,127 @@ async def test_an_expiry_that_read_a_due_award_before_it_was_paid_changes_nothin
                 settled = await check.awards.get(award_id)
         assert settled is not None
         assert settled.status is AwardStatus.PAID
+
+
+async def test_a_lot_has_one_award_however_often_its_close_is_written(
+    api_factory: ApiFactory, clock: ManualClock
+) -> None:
+    """The original's payment table had no unique key on the item (defect 18): a rerun of its
+    Lambda could write two winner rows. A close that crashed after the award and is run again
+    finds it there; and the database itself refuses a second award for a lot."""
+    async with api_factory() as api:
+        day = Day(api, clock, date(2031, 5, 29))
+        (lot,) = await day.setup(1)
+        clock.set(kst(day.day, 9))
+        await _admin_at(day)
+        await day.run("open")
+        assert (await day.bid(lot, 0, 10_000)).status_code == 201
+        clock.set(kst(day.day, 18))
+        await _admin_at(day)
+        await day.run("close")
+        assert await day.run("close") == 0
+        async with open_market(api.app.state.settings, clock) as market:
+            async with SqlBiddingUnitOfWork(market.sessions) as uow:
+                first = await uow.awards.of_lot(lot)
+                assert first is not None
+                assert not await uow.awards.add(replace(first, id=None, amount=99_000))
+            skip = {"id", "live_lot_id", "status"}
+            row = {c.name: getattr(first, c.name) for c in awards.columns if c.name not in skip}
+            twin = {**row, "status": first.status.value, "live_lot_id": lot}
+            async with market.engine.connect() as conn:
+                with pytest.raises(IntegrityError):
+                    await conn.execute(awards.insert().values(**twin))
+        winner = await day.token_of(day.bidders[0])
+        mine = (await api.get("/api/v1/me/awards", headers=bearer(winner))).json()["items"]
+        assert [(a["lot"]["id"], a["amount"]) for a in mine] == [(lot, 10_000)]
+
+
+async def test_a_relisted_lot_takes_bids_on_its_new_day(api_factory: ApiFactory, clock: ManualClock) -> None:
+    """The original never cleared a lot's bid state at close or relist (defect 28); a relisted lot
+    must be judged by its new window, not by what the gate froze at its first close."""
+    async with api_factory() as api:
+        day = Day(api, clock, date(2031, 5, 30))
+        (lot,) = await day.setup(1)
+        clock.set(kst(day.day, 9))
+        await _admin_at(day)
+        await day.run("open")
+        clock.set(kst(day.day, 18))
+        await _admin_at(day)
+        await day.run("close")
+        assert await day.status(lot) == "UNSOLD"
+        again = day.day + timedelta(days=2)
+        seller = await day.token_of(day.seller_ident)
+        relisted = await api.post(
+            f"/api/v1/lots/{lot}/relist", json={"auctionDay": again.isoformat()}, headers=bearer(seller)
+        )
+        assert relisted.status_code == 200, relisted.text
+        assert (await day.bid(lot, 0, 10_000)).status_code == 409  # not open until its new day
+
+        later = Day(api, clock, again)
+        later.admin_ident, later.admin = day.admin_ident, day.admin
+        clock.set(kst(again, 9))
+        await _admin_at(later)
+        await later.run("open")
+        assert await day.status(lot) == "OPEN"
+        placed = await day.bid(lot, 1, 10_000)
+        assert placed.status_code == 201, placed.text
+        assert placed.json()["closesAt"] == f"{again.isoformat()}T18:00:00+09:00"
+        clock.set(kst(again, 18))
+        await _admin_at(later)
+        await later.run("close")
+        assert await day.status(lot) == "SOLD"
+
+
+async def test_a_lot_relisted_after_its_award_lapsed_gets_a_new_auction_and_a_new_winner(
+    api_factory: ApiFactory, clock: ManualClock
+) -> None:
+    """The first auction's price, leader and award must not carry over: the new one starts at the
+    start price, its winner gets an award of their own, and the lapsed award stays on file."""
+    async with api_factory() as api:
+        day = Day(api, clock, date(2031, 6, 4))
+        (lot,) = await day.setup(1)
+        clock.set(kst(day.day, 9))
+        await _admin_at(day)
+        await day.run("open")
+        assert (await day.bid(lot, 0, 50_000)).status_code == 201
+        clock.set(kst(day.day, 18))
+        await _admin_at(day)
+        await day.run("close")
+        clock.set(kst(day.day, 18) + timedelta(hours=72))
+        async with open_market(api.app.state.settings, clock) as market:
+            assert (await market.days.expire_awards(trigger="test")).changed >= 1
+        assert await day.status(lot) == "UNSOLD"
+        again = day.day + timedelta(days=4)
+        relisted = await api.post(
+            f"/api/v1/lots/{lot}/relist",
+            json={"auctionDay": again.isoformat()},
+            headers=bearer(await day.token_of(day.seller_ident)),
+        )
+        assert relisted.status_code == 200, relisted.text
+
+        later = Day(api, clock, again)
+        later.admin_ident = day.admin_ident
+        clock.set(kst(again, 9))
+        await _admin_at(later)
+        await later.run("open")
+        detail = (await api.get(f"/api/v1/lots/{lot}")).json()
+        assert (detail["currentPrice"], detail["bidCount"], detail["minimumNextBid"]) == (10_000, 0, 10_000)
+        placed = await day.bid(lot, 1, 10_000)  # the start price again, not 50,000 + an increment
+        assert placed.status_code == 201, placed.text
+        assert (placed.json()["bidCount"], placed.json()["leading"]) == (1, True)
+        clock.set(kst(again, 18))
+        await _admin_at(later)
+        await later.run("close")
+        assert await day.status(lot) == "SOLD"
+        first = (
+            await api.get("/api/v1/me/awards", headers=bearer(await day.token_of(day.bidders[0])))
+        ).json()
+        second = (
+            await api.get("/api/v1/me/awards", headers=bearer(await day.token_of(day.bidders[1])))
+        ).json()
+        assert [(a["lot"]["id"], a["amount"], a["status"]) for a in first["items"]] == [
+            (lot, 50_000, "EXPIRED")
+        ]
+        assert [(a["lot"]["id"], a["amount"], a["status"]) for a in second["items"]] == [
+            (lot, 10_000, "PAYMENT_DUE")
+        ]

@@ -241,3 +241,62 @@ async def test_an_open_lot_is_locked_and_an_unsold_one_is_relisted_by_its_seller
         "2026-11-28T09:00:00+09:00",
     )
     assert (await api.get(path)).json()["status"] == "SCHEDULED"
+
+
+async def test_photos_no_lot_uses_are_deleted_a_day_after_their_upload_expired(
+    api: AsyncTestClient[Any], clock: ManualClock
+) -> None:
+    """The original never cleaned up (defect 29): every abandoned or replaced photo stayed stored.
+
+    Here a photo uploaded and never listed, and one an edit replaced, are deleted from storage and
+    forgotten once their upload's expiry is a day past; the lot's own photo stays, and a forgotten
+    key can no longer be attached to a lot.
+    """
+    category = await new_category(api, await admin_token(api))
+    _, tokens = await sign_up_and_in(api)
+    seller = tokens["accessToken"]
+    listed, replaced, abandoned = [await upload_photo(api, seller) for _ in range(3)]
+    created = await api.post(
+        "/api/v1/lots", json=lot_body(category["id"], [replaced], TOMORROW), headers=bearer(seller)
+    )
+    assert created.status_code == 201, created.text
+    lot = created.json()["id"]
+    edited = await api.patch(f"/api/v1/lots/{lot}", json={"imageKeys": [listed]}, headers=bearer(seller))
+    assert edited.status_code == 200, edited.text
+    url = {i["key"]: i["url"] for i in edited.json()["images"]}[listed]
+    base = api.app.state.settings.image_base_url
+
+    settings = api.app.state.settings
+    engine = create_engine(settings.database_url)
+    try:  # the sweep every API process runs, on this test's loop
+        catalog = build_catalog(session_factory(engine), settings, clock, images=build_image_store(settings))
+        assert await catalog.sweep_uploads() == 0  # nothing has expired yet
+        clock.advance(timedelta(seconds=settings.upload_ttl_seconds) + timedelta(days=1))
+        recent = await upload_photo(api, await _token_now(api, tokens))
+        assert await catalog.sweep_uploads() >= 2
+        assert await catalog.sweep_uploads() == 0
+    finally:
+        await engine.dispose()
+
+    for key in (replaced, abandoned):
+        assert (await _fetch(api, f"{base}/{key}")).status_code in (403, 404)
+    for key in (listed, recent):
+        assert (await _fetch(api, f"{base}/{key}")).status_code == 200
+    assert (await _fetch(api, url)).content == PNG
+    token = await _token_now(api, tokens)
+    day = "2026-11-28"
+    for key in (abandoned, replaced):
+        body = lot_body(category["id"], [key], day)
+        refused = await api.post("/api/v1/lots", json=body, headers=bearer(token))
+        assert_problem(refused, 422, "IMAGE_KEY_INVALID")
+    body = lot_body(category["id"], [recent], day)
+    again = await api.post("/api/v1/lots", json=body, headers=bearer(token))
+    assert again.status_code == 201, again.text
+
+
+async def _token_now(api: AsyncTestClient[Any], tokens: dict[str, Any]) -> str:
+    """A fresh access token after the clock jumped past the old one's expiry."""
+    pair = await api.post("/api/v1/auth/refresh", json={"refreshToken": tokens["refreshToken"]})
+    assert pair.status_code == 200, pair.text
+    tokens.update(pair.json())
+    return str(tokens["accessToken"])

@@ -1,10 +1,12 @@
 """Alembic migrations run on SQLite and MariaDB, and the models have no drift from them."""
 
 import asyncio
+import re
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import inspect
+from sqlalchemy import BigInteger, inspect
 
 from sagopalgo.api.db import check_no_drift, target_metadata, upgrade
 from sagopalgo.platform.sql import UtcDateTime, create_engine
@@ -45,3 +47,47 @@ def test_every_timestamp_column_is_a_utc_datetime() -> None:
     timestamps = [c for c in columns if c.type.python_type is datetime]
     assert timestamps
     assert [str(c) for c in timestamps if not isinstance(c.type, UtcDateTime)] == []
+
+
+_MONEY = re.compile(r"(^|_)(price|amount|increment|max_krw|leader_max)$")
+"""Columns holding won: prices, bid amounts and maxima, increments, the bound, refunds."""
+
+
+def _money_columns(url: str) -> dict[str, str]:
+    """``table.column`` → the column's type, as the migrations created it in the database."""
+
+    async def read() -> dict[str, str]:
+        engine = create_engine(url)
+        try:
+            async with engine.connect() as conn:
+
+                def walk(sync: Any) -> dict[str, str]:
+                    found = {}
+                    inspector = inspect(sync)
+                    for table in inspector.get_table_names():
+                        for column in inspector.get_columns(table):
+                            if _MONEY.search(column["name"]):
+                                found[f"{table}.{column['name']}"] = str(column["type"])
+                    return found
+
+                return await conn.run_sync(walk)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(read())
+
+
+def test_every_amount_of_money_is_a_64_bit_column(mariadb_url: str) -> None:
+    """The original kept prices in 32-bit ints and overflowed at 2,147,483,647 KRW."""
+    modelled = {
+        f"{t.name}.{c.name}": c.type
+        for m in target_metadata()
+        for t in m.tables.values()
+        for c in t.columns
+        if _MONEY.search(c.name)
+    }
+    assert {"catalog_lots.start_price", "bidding_bids.amount", "payments_orders.amount"} <= set(modelled)
+    assert [name for name, kind in modelled.items() if not isinstance(kind, BigInteger)] == []
+    migrated = _money_columns(mariadb_url)
+    assert set(migrated) == set(modelled)
+    assert {name: kind for name, kind in migrated.items() if not kind.startswith("BIGINT")} == {}

@@ -3,14 +3,17 @@
 import io
 import json
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import pytest
 from litestar.testing import AsyncTestClient
 
-from sagopalgo.platform.logs import JsonFormatter
+from sagopalgo.platform.logs import JsonFormatter, configure_logging
 from sagopalgo.platform.settings import load_settings
 from sagopalgo.sse.app import create_app as create_sse_app
-from tests.integration.helpers import new_identity
+from tests.integration.helpers import PASSWORD, bearer, new_identity
 
 EXPECTED = {
     ("/api/v1/accounts", "post"): {"201", "400", "409", "429"},
@@ -110,3 +113,41 @@ async def test_log_lines_are_json_and_carry_the_request_id(api: AsyncTestClient[
         for line in lines
     ), lines
     assert all("password" not in json.dumps(line) for line in lines)
+
+
+@contextmanager
+def _logging_as_served(level: str) -> Iterator[None]:
+    """``configure_logging`` as ``sagopalgo serve`` calls it; every logger put back afterwards."""
+    manager = logging.Logger.manager
+    levels = {name: lg.level for name, lg in manager.loggerDict.items() if isinstance(lg, logging.Logger)}
+    root = logging.getLogger()
+    handlers, root_level = root.handlers[:], root.level
+    configure_logging(level, "json", service="test")
+    try:
+        yield
+    finally:
+        root.handlers[:], root.level = handlers, root_level
+        for name, lg in manager.loggerDict.items():
+            if isinstance(lg, logging.Logger):
+                lg.setLevel(levels.get(name, logging.NOTSET))
+
+
+async def test_even_at_debug_no_sql_reaches_the_logs(
+    api: AsyncTestClient[Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The original ran production with SQL logging on (defect 32): statements and their values
+    (password and token hashes among them) in the logs. ``LOG_LEVEL=DEBUG`` is for our own code;
+    the database driver and SQLAlchemy stay quiet whatever it is."""
+    ident = new_identity()
+    with _logging_as_served("DEBUG"):
+        assert logging.getLogger("sagopalgo").isEnabledFor(logging.DEBUG)
+        assert (await api.post("/api/v1/accounts", json=ident)).status_code == 201
+        pair = await api.post("/api/v1/auth/token", json={"email": ident["email"], "password": PASSWORD})
+        assert (await api.get("/api/v1/me", headers=bearer(pair.json()["accessToken"]))).status_code == 200
+        assert (await api.get("/api/v1/lots")).status_code == 200
+        logging.getLogger("sagopalgo.test").debug("our own debug line")
+    out = capsys.readouterr().out
+    records = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    assert any(r["msg"] == "our own debug line" for r in records)
+    for word in ("SELECT", "INSERT INTO", "UPDATE accounts", "$argon2", ident["email"]):
+        assert word not in out, word

@@ -81,6 +81,7 @@ async def test_sign_up_in_and_out_with_an_httponly_session_cookie(api: AsyncTest
     assert "HttpOnly" in cookie
     assert "SameSite=Lax" in cookie or "samesite=lax" in cookie.lower()
     assert "Secure" not in cookie  # served over plain HTTP here
+    assert "Max-Age=1209600" in cookie  # the refresh token's 14 days (the original's: 68 years)
     mine = await web.get("/me/bids")
     assert mine.status_code == 200
     assert f"{tag} · 로그아웃" in mine.text
@@ -152,6 +153,7 @@ async def test_sign_in_and_sign_up_refusals_are_korean_and_keep_what_was_typed(
     web.forget_cookies()
     wrong = await web.sign_in({**ident, "password": "not-the-password"})
     assert wrong.status_code == 401
+    assert wrong.headers["content-type"] == "text/html; charset=utf-8"  # the original's 401 had none
     assert alerts(wrong.text) == ["이메일 또는 비밀번호가 올바르지 않습니다."]
     assert f'value="{ident["email"]}"' in wrong.text
     taken = await web.post("/signup", {**ident, "username": "someone-else"})
@@ -268,6 +270,10 @@ async def test_search_finds_korean_words_filters_and_counts_facets(
     assert bad.status_code == 400
     assert bad.headers["content-type"].startswith("text/html")
     assert alerts(bad.text) == ["카테고리를 목록에서 고르세요."]
+    for unknown in ("status=SLEEPING", "sort=viewCount"):  # the original's invalid status was a 500
+        refused = await api.get(f"/search?{unknown}")
+        assert (refused.status_code, refused.headers["content-type"]) == (400, "text/html; charset=utf-8")
+        assert len(alerts(refused.text)) == 1, unknown
     upside_down = await api.get("/search?minPrice=20000&maxPrice=10000")
     assert (upside_down.status_code, alerts(upside_down.text)) == (
         400,

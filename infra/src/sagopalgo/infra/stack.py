@@ -211,9 +211,10 @@ def build(cfg: StackConfig) -> StackOutputs:
             logs=logs,
             tags=tags,
             task_statements=[
+                # DeleteObject: the API deletes photos no lot uses (the catalog's upload sweep).
                 statement(
                     "PhotosUnderTheirPrefix",
-                    ["s3:PutObject", "s3:GetObject"],
+                    ["s3:PutObject", "s3:GetObject", "s3:DeleteObject"],
                     [images.bucket.arn.apply(lambda arn: f"{arn}/{IMAGE_PREFIX}*")],
                 ),
                 # Without ListBucket a missing object reads as 403 instead of 404.

@@ -10,7 +10,7 @@ from sqlalchemy.exc import OperationalError
 from sagopalgo.accounts.application.service import AccountsService
 from sagopalgo.accounts.domain.errors import InvalidCredentials, InvalidRefreshToken, RefreshTokenReused
 from sagopalgo.kernel.clock import ManualClock
-from sagopalgo.kernel.errors import Unauthenticated
+from sagopalgo.kernel.errors import NotFound, Unauthenticated
 
 PASSWORD = "correct horse battery"
 
@@ -107,6 +107,42 @@ async def test_make_admin_promotes_an_existing_account(service: AccountsService)
     view = await service.make_admin(email=email, username="ignored", password="ignored-password")
     assert "admin" in view.roles
     assert (await service.me(view.id)).roles == frozenset({"user", "admin"})
+
+
+async def test_a_disabled_account_loses_every_session_and_cannot_come_back_until_enabled(
+    service: AccountsService,
+) -> None:
+    """The original built the principal from the token's claims alone: a banned user kept access."""
+    from sagopalgo.accounts.application.service import hash_refresh_token
+
+    email = await _signed_up(service)
+    bystander = await service.sign_in(email=await _signed_up(service), password=PASSWORD)
+    pairs = [await service.sign_in(email=email, password=PASSWORD) for _ in range(2)]
+    async with service._uow() as uow:
+        stored = [await uow.refresh_tokens.get(hash_refresh_token(p.refresh_token)) for p in pairs]
+    sessions = [(t.user_id, t.session_id) for t in stored if t is not None]
+    for user_id, session_id in sessions:
+        await service.principal_for(user_id=user_id, session_id=session_id)
+
+    disabled = await service.disable(email.upper())
+    assert disabled.email == email
+    for user_id, session_id in sessions:  # tokens already handed out stop working at once
+        with pytest.raises(Unauthenticated):
+            await service.principal_for(user_id=user_id, session_id=session_id)
+    for pair in pairs:
+        with pytest.raises(InvalidRefreshToken):
+            await service.refresh(pair.refresh_token)
+    with pytest.raises(InvalidCredentials):
+        await service.sign_in(email=email, password=PASSWORD)
+    assert await service.refresh(bystander.refresh_token)  # nobody else is touched
+
+    await service.enable(email)
+    for user_id, session_id in sessions:  # enabling does not bring the old sessions back
+        with pytest.raises(Unauthenticated):
+            await service.principal_for(user_id=user_id, session_id=session_id)
+    assert await service.sign_in(email=email, password=PASSWORD)
+    with pytest.raises(NotFound):
+        await service.disable("nobody@example.com")
 
 
 async def test_a_session_check_is_remembered_briefly_and_forgotten_at_logout(

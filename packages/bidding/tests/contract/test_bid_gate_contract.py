@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from redis.asyncio import Redis
+from sqlalchemy import func, select
 
 from sagopalgo.bidding.adapters.memory import MemoryBidGate, MemoryBidLog
 from sagopalgo.bidding.adapters.redis import RedisBidGate, RedisBidLog
@@ -26,7 +27,7 @@ from sagopalgo.bidding.domain.errors import (
     LotNotOpen,
     OwnLot,
 )
-from sagopalgo.bidding.domain.gate import BidRequest, GateLot, judge, minimum_next
+from sagopalgo.bidding.domain.gate import Acceptance, BidRequest, GateLot, judge, minimum_next
 from sagopalgo.bidding.ports import BidGate, BidLog, GateMiss, Idempotency
 from sagopalgo.kernel.errors import DomainError
 from sagopalgo.platform.sql import create_engine
@@ -136,6 +137,22 @@ async def test_priming_never_overwrites_a_live_lot(rig: Rig) -> None:
     state = await rig.gate.state(1)
     assert state is not None
     assert (state.price, state.count, state.leader) == (10_000, 1, 1)
+
+
+async def test_priming_replaces_a_frozen_lot_for_its_next_auction(rig: Rig) -> None:
+    """A relisted lot opens again: the state its last close froze gives way to the new window."""
+    await rig.gate.prime(LOT, {})
+    await rig.gate.place(1, bid(1, 10_000), None)
+    await rig.gate.freeze(1)
+    day = 86_400_000
+    relisted = replace(
+        LOT, opens_ms=OPEN + 2 * day, closes_ms=CLOSE + 2 * day, hard_cap_ms=CAP + 2 * day, seq=1
+    )
+    assert await rig.gate.prime(relisted, {1: 1})
+    assert await rig.gate.state(1) == relisted
+    accepted = await rig.gate.place(1, bid(2, 10_000, at=OPEN + 2 * day + 1), None)
+    assert (accepted.state.count, accepted.state.seq, accepted.placed[0].seq) == (1, 2, 2)
+    assert not await rig.gate.prime(relisted, {})  # taking bids again: never overwritten
 
 
 async def test_accepted_bids_are_logged_and_published_refused_ones_touch_nothing(rig: Rig) -> None:
@@ -278,3 +295,47 @@ async def test_a_rebuilt_lot_keeps_its_aliases_and_numbers_newcomers_after_them(
     assert [e.aliases for e in entries] == [(2,), (3,)]
     events = await rig.events.since(1, None, 100)
     assert [e.data["bidder"] for e in events] == ["Bidder 2", "Bidder 3"]
+
+
+class _Witness(MemoryLotEventLog):
+    """An event log that looks, from a connection of its own, at what the gate has committed."""
+
+    def __init__(self, engine: Any) -> None:
+        super().__init__()
+        self.engine = engine
+        self.seen: list[tuple[int, int]] = []  # (bid count in the event, placements committed by then)
+
+    async def publish(self, lot_id: int, type_: str, data: Any) -> str:
+        async with self.engine.connect() as conn:
+            committed = (
+                await conn.execute(
+                    select(func.count()).select_from(gate_log).where(gate_log.c.lot_id == lot_id)
+                )
+            ).scalar_one()
+        self.seen.append((int(data.get("bidCount", -1)), int(committed)))
+        return await super().publish(lot_id, type_, data)
+
+
+async def test_the_row_lock_gate_tells_clients_of_a_bid_only_once_it_is_committed(mariadb_url: str) -> None:
+    """The original published a price before its database write (defects 3 and 13): a write that
+    then failed left clients told of a bid that never existed. The Redis gate judges, logs and
+    publishes in one script; the row-lock gate must publish after its commit, in gate order."""
+    async with _sql_rig(mariadb_url) as rig:
+        engine = rig.gate._engine  # type: ignore[attr-defined]
+        witness = _Witness(engine)
+        gate = SqlBidGate(engine, witness)
+        await gate.prime(LOT, {})
+        await gate.place(1, bid(1, 10_000, 15_000), None)
+        placed = await asyncio.gather(
+            *(gate.place(1, bid(who, 20_000 + who * 1_000), None) for who in range(2, 8)),
+            return_exceptions=True,
+        )
+        assert all(isinstance(p, Acceptance | BidTooLow) for p in placed), placed
+        assert witness.seen[0] == (1, 1), witness.seen  # the first bid, heard once it was committed
+        assert witness.seen, "no event was published"
+        assert all(committed >= 1 for _, committed in witness.seen), witness.seen
+        counts = [count for count, _ in witness.seen]
+        events = await witness.since(1, None, 100)
+        assert [e.data["bidCount"] for e in events if e.type == "bid"] == sorted(counts)
+        amounts = [e.data["amount"] for e in events if e.type == "bid"]
+        assert amounts == sorted(amounts)

@@ -17,6 +17,7 @@ from sagopalgo.catalog.domain.lot import Listing, Lot, LotTerms
 from sagopalgo.catalog.domain.schedule import AuctionWindow
 from sagopalgo.catalog.ports import LotQuery, LotSort
 from sagopalgo.kernel.clock import ManualClock
+from sagopalgo.kernel.errors import Invalid
 from sagopalgo.kernel.paging import PageRequest
 
 Uow = Callable[[], SqlCatalogUnitOfWork]
@@ -96,6 +97,48 @@ async def test_a_category_in_use_cannot_be_deleted_but_an_empty_one_can(uow: Uow
         assert await tx.categories.get(empty.id) is None
 
 
+async def test_a_category_deleted_while_a_lot_is_listed_is_a_refusal(uow: Uow, clock: ManualClock) -> None:
+    """The service checks the category, then an admin deletes it, then the lot is stored.
+
+    The database's foreign key refuses the lot; that must reach the seller as an invalid
+    ``categoryId`` (400), not as the 500 the original answered for a category gone from under it.
+    """
+    doomed, kept = await _category(uow), await _category(uow)
+    listed = await _lot(uow, clock, kept)
+    lot = Lot.listed(
+        seller_id=7,
+        seller_username="user7",
+        listing=Listing.of(title="분청사기 편병", description="", category_id=doomed.id),
+        terms=LotTerms(10_000, 500),
+        auction_day=DAY,
+        image_keys=(await _upload(uow, clock),),
+        extended_bidding=False,
+        now=clock.now(),
+        window=AuctionWindow(),
+    )
+    assert listed.id is not None
+    async with uow() as seller:
+        assert await seller.categories.get(doomed.id) == doomed  # the service's check passes
+        moved = await seller.lots.get(listed.id)
+        assert moved is not None
+        async with uow() as admin:
+            assert await admin.categories.delete(doomed.id)
+            await admin.commit()
+        with pytest.raises(Invalid) as refused:
+            await seller.lots.add(lot)
+        assert refused.value.field == "categoryId"
+    async with uow() as seller:
+        moved = await seller.lots.get(listed.id)
+        assert moved is not None
+        into_doomed = Listing.of(title="청자 매병", description="", category_id=doomed.id)
+        moved.edit(listing=into_doomed, now=clock.now())
+        with pytest.raises(Invalid) as refused:
+            await seller.lots.save(moved)
+        assert refused.value.field == "categoryId"
+    async with uow() as tx:
+        assert (await tx.lots.find(LotQuery(category_id=doomed.id), FIRST)).total == 0
+
+
 async def test_a_lot_reads_back_whole_with_utc_times_and_ordered_photos(uow: Uow, clock: ManualClock) -> None:
     category = await _category(uow)
     lot = await _lot(uow, clock, category)
@@ -133,6 +176,28 @@ async def test_a_stale_write_loses_to_the_one_before_it(uow: Uow, clock: ManualC
         final = await tx.lots.get(lot.id)
     assert final is not None
     assert (final.status, final.terms) == (LotStatus.WITHDRAWN, lot.terms)
+
+
+async def test_the_sweep_forgets_only_photos_still_unused(uow: Uow, clock: ManualClock) -> None:
+    """A photo the sweep found unused but a lot took before the sweep's delete stays the lot's."""
+    category = await _category(uow)
+    taken, unused = await _upload(uow, clock), await _upload(uow, clock)
+    listed = await _lot(uow, clock, category)
+    assert listed.id is not None
+    async with uow() as sweep:
+        found = await sweep.uploads.unused(clock.now(), 10_000)
+        assert {taken, unused} <= set(found)
+        assert listed.image_keys[0] not in found
+        async with uow() as seller:
+            await seller.uploads.attach(listed.id, (*listed.image_keys, taken), 7, clock.now())
+            await seller.commit()
+        assert not await sweep.uploads.forget(taken)
+        assert await sweep.uploads.forget(unused)
+        assert not await sweep.uploads.forget(unused)
+        await sweep.commit()
+    async with uow() as tx:
+        assert set(await tx.uploads.get_many([taken, unused])) == {taken}
+        assert not {taken, unused} & set(await tx.uploads.unused(clock.now(), 10_000))
 
 
 async def test_two_lots_racing_for_one_photo_leave_it_with_exactly_one(uow: Uow, clock: ManualClock) -> None:

@@ -146,6 +146,19 @@ async def test_a_second_upload_under_the_same_key_replaces_the_first(harness: Ha
     assert await harness.store.inspect(key, SNIFF_BYTES) == StoredObject(len(PNG), PNG[:SNIFF_BYTES])
 
 
+async def test_deleted_objects_are_gone_and_deleting_what_is_not_there_is_fine(harness: Harness) -> None:
+    kept, dropped, never = _key(), _key(), _key()
+    await harness.upload(kept, PNG)
+    await harness.upload(dropped, PNG)
+
+    await harness.store.delete([dropped, never])
+    await harness.store.delete([dropped])
+
+    assert await harness.store.inspect(dropped, SNIFF_BYTES) is None
+    assert await harness.store.inspect(kept, SNIFF_BYTES) == StoredObject(len(PNG), PNG[:SNIFF_BYTES])
+    await harness.store.delete([])
+
+
 async def test_presigned_fields_carry_the_exact_key_and_content_type(harness: Harness) -> None:
     key = _key(content_type="image/webp")
 

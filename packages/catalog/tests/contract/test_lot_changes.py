@@ -1,6 +1,7 @@
-"""Every committed change of a lot is announced (``LotChanged``), on SQLite and on MariaDB.
+"""Every committed change of a lot is announced (``LotChanged``) and every status it takes is kept
+with who moved it, on SQLite and on MariaDB.
 
-This is what the search index follows instead of polling the catalog.
+The announcements are what the search index follows instead of polling the catalog.
 """
 
 import uuid
@@ -81,6 +82,54 @@ async def test_each_kind_of_change_is_announced_with_the_lots_new_version(
     assert (views[lot].version, views[lot].status) == (4, LotStatus.SOLD)
     assert views[other].status is LotStatus.WITHDRAWN  # withdrawn lots are read too, to be unlisted
     assert (lot, 4) in await service.lot_versions(0, 10_000)
+
+
+async def test_every_status_a_lot_takes_is_kept_with_who_moved_it(
+    uow: Callable[[], SqlCatalogUnitOfWork], clock: ManualClock, tmp_path: Path
+) -> None:
+    """The original kept no record of status transitions (defect 31); here an admin's withdrawal of
+    someone else's lot, a seller's relisting and each move of the auction day are on file.
+
+    ``None`` is the auction day itself (which run, and whose, is in bidding's journal of runs).
+    """
+    service = catalog(uow, clock, tmp_path, [])
+    category = (await service.create_category(ADMIN, f"민속품 {uuid.uuid4().hex[:6]}")).id
+    unsold, paid, lapsed = [await new_lot(service, tmp_path, category, f"떡살 {n}") for n in range(3)]
+    start = clock.now()
+    for lot in (unsold, paid, lapsed):
+        await service.open_lot(lot)
+    clock.advance(timedelta(hours=8))
+    await service.close_lot(unsold, has_winner=False)
+    await service.close_lot(paid, has_winner=True, price=12_000, bid_count=1)
+    await service.close_lot(lapsed, has_winner=True, price=15_000, bid_count=2)
+    await service.open_lot(paid)  # not scheduled: nothing moves, nothing is written
+    await service.mark_lot_paid(paid)
+    await service.lapse_lot(lapsed)
+    await service.relist_lot(SELLER, unsold, DAY + timedelta(days=2))
+    await service.withdraw_lot(ADMIN, unsold)
+
+    def moves(lot: int) -> list[tuple[LotStatus, int | None]]:
+        return [(t.status, t.actor_id) for t in history[lot]]
+
+    history = {lot: await service.lot_history(lot) for lot in (unsold, paid, lapsed)}
+    assert moves(unsold) == [
+        (LotStatus.SCHEDULED, SELLER.user_id),
+        (LotStatus.OPEN, None),
+        (LotStatus.UNSOLD, None),
+        (LotStatus.SCHEDULED, SELLER.user_id),
+        (LotStatus.WITHDRAWN, ADMIN.user_id),
+    ]
+    assert moves(paid) == [
+        (LotStatus.SCHEDULED, SELLER.user_id),
+        (LotStatus.OPEN, None),
+        (LotStatus.SOLD, None),
+        (LotStatus.PAID, None),
+    ]
+    assert moves(lapsed)[-2:] == [(LotStatus.SOLD, None), (LotStatus.UNSOLD, None)]
+    times = [t.at for t in history[unsold]]
+    assert times == sorted(times)
+    assert times[1:3] == [start, start + timedelta(hours=8)]
+    assert await service.lot_history(999_999_999) == []
 
 
 async def test_a_failing_listener_never_fails_the_change(

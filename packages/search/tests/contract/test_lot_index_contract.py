@@ -89,6 +89,22 @@ async def test_a_title_match_ranks_above_a_description_match(lot_index: LotIndex
     assert (await lot_index.search(SearchQuery.of(q="옻칠", max_krw=MAX_KRW), PageRequest())).total == 2
 
 
+async def test_a_users_wildcards_and_operators_are_only_text(lot_index: LotIndex) -> None:
+    """``%`` and ``_`` never reach a ``LIKE`` as wildcards, nor ``OR``, ``*`` or ``title:`` FTS5 as syntax.
+
+    The original passed a user's ``%`` and ``_`` straight into its ``LIKE`` filters.
+    """
+    cup = doc(6, "순은 100% 찻잔", "손잡이_없는 작은 잔")
+    await lot_index.put([*LOTS, cup])
+    assert await found(lot_index, "100%") == {cup.id}
+    assert await found(lot_index, "%청자%") == {CELADON.id, MIXED.id}
+    assert await found(lot_index, "청자 OR 백자") == set()  # three words, "or" among them
+    assert await found(lot_index, "청자*") == {CELADON.id, MIXED.id}
+    assert await found(lot_index, "title:청자") == set()
+    assert await found(lot_index, '"청자 NEAR 백자"') == set()
+    assert await found(lot_index, "손잡이_없는") == {cup.id}
+
+
 # ------------------------------------------------------------------ versions
 async def test_an_older_copy_never_replaces_a_newer_one(lot_index: LotIndex) -> None:
     await lot_index.put([replace(MOON_JAR, version=3)])

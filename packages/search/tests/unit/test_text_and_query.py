@@ -99,6 +99,8 @@ def test_sort_defaults_to_relevance_with_text_and_newest_without() -> None:
 
 def test_a_query_of_punctuation_matches_nothing_and_blank_is_no_query() -> None:
     assert SearchQuery.of(q="?!", max_krw=MAX_KRW).matches_nothing
+    for wildcards in ("%", "_", "%_%", "*", '"'):  # no LIKE or FTS5 syntax: nothing, not everything
+        assert SearchQuery.of(q=wildcards, max_krw=MAX_KRW).matches_nothing, wildcards
     assert not SearchQuery.of(q="   ", max_krw=MAX_KRW).matches_nothing
     assert not SearchQuery.of(max_krw=MAX_KRW).matches_nothing
 

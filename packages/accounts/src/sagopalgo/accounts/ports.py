@@ -38,6 +38,10 @@ class UserRepository(Protocol):
 
     async def set_admin(self, user_id: int, is_admin: bool) -> None: ...
 
+    async def set_disabled(self, user_id: int, at: datetime | None) -> None:
+        """Disable the account from ``at`` on, or enable it again with ``None``."""
+        ...
+
 
 class SessionRepository(Protocol):
     async def add(self, session: AuthSession) -> None: ...
@@ -46,6 +50,10 @@ class SessionRepository(Protocol):
 
     async def revoke(self, session_id: str, at: datetime, reason: str) -> None:
         """Revoke the session if still active; revoking a revoked session changes nothing."""
+        ...
+
+    async def revoke_all(self, user_id: int, at: datetime, reason: str) -> list[str]:
+        """Revoke every active session of the user; returns their ids."""
         ...
 
 

@@ -63,7 +63,10 @@ class LogEntry:
 
 class BidGate(Protocol):
     async def prime(self, lot: GateLot, aliases: dict[int, int]) -> bool:
-        """Install the lot's state unless the gate has one already (never overwrite a live lot)."""
+        """Install the lot's state unless the gate holds it taking bids (never overwrite a live lot).
+
+        A state frozen by the lot's last close gives way: the lot was relisted and opens again.
+        """
         ...
 
     async def place(self, lot_id: int, bid: BidRequest, idempotency: Idempotency | None) -> Acceptance:
@@ -130,12 +133,17 @@ class BidRepository(Protocol):
 
 class AwardRepository(Protocol):
     async def add(self, award: Award) -> bool:
-        """Store the award unless the lot has one (a repeated close); ``False`` then."""
+        """Store the award unless the lot has one due or paid (a repeated close); ``False`` then.
+
+        An expired award does not count: the lot was relisted and won again.
+        """
         ...
 
     async def get(self, award_id: int) -> Award | None: ...
 
-    async def of_lot(self, lot_id: int) -> Award | None: ...
+    async def of_lot(self, lot_id: int) -> Award | None:
+        """The lot's latest award (the live one, if it has one)."""
+        ...
 
     async def of_winner(self, winner_id: int, page: PageRequest) -> Page[Award]: ...
 

@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 from datetime import date, datetime
 
-__all__ = ["CategoryView", "LotChanged", "LotStatus", "LotView"]
+__all__ = ["CategoryView", "LotChanged", "LotStatus", "LotTransition", "LotView"]
 
 
 class LotStatus(enum.StrEnum):
@@ -76,3 +76,12 @@ class LotChanged:
     version: int
     reason: str
     """``listed``, ``edited``, ``withdrawn``, ``relisted``, ``bid`` or ``status``: for logs and tests."""
+
+
+@dataclass(frozen=True, slots=True)
+class LotTransition:
+    """One status a lot took, when, and who moved it (``None``: the auction day's schedule)."""
+
+    status: LotStatus
+    at: datetime
+    actor_id: int | None

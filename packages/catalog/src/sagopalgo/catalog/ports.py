@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Protocol
 
-from sagopalgo.catalog.contract import LotStatus, LotView
+from sagopalgo.catalog.contract import LotStatus, LotTransition, LotView
 from sagopalgo.catalog.domain.category import Category
 from sagopalgo.catalog.domain.images import ImageUpload, StoredObject
 from sagopalgo.catalog.domain.lot import Lot
@@ -92,6 +92,16 @@ class LotRepository(Protocol):
 
     async def titles(self, lot_ids: Collection[int]) -> dict[int, str]: ...
 
+    async def record_transition(
+        self, lot_id: int, status: LotStatus, at: datetime, actor_id: int | None
+    ) -> None:
+        """Append a status the lot took to its audit trail (in the transaction that moved it)."""
+        ...
+
+    async def transitions(self, lot_id: int) -> list[LotTransition]:
+        """The lot's audit trail, oldest first."""
+        ...
+
     async def due(self, status: LotStatus, *, through_day: date, by: datetime, limit: int) -> list[int]:
         """Ids of lots in ``status`` due to move, oldest day first.
 
@@ -111,6 +121,14 @@ class UploadRepository(Protocol):
 
         Raises ``ImageKeyInvalid`` when a key was bound to another lot meanwhile (a race).
         """
+        ...
+
+    async def unused(self, expired_by: datetime, limit: int) -> list[str]:
+        """Keys of uploads no lot uses whose upload expired at or before ``expired_by``."""
+        ...
+
+    async def forget(self, key: str) -> bool:
+        """Delete the upload's record iff no lot uses it (now, under any race); ``True`` if deleted."""
         ...
 
 
@@ -144,6 +162,10 @@ class ImageStore(Protocol):
 
     async def inspect(self, key: str, head_bytes: int) -> StoredObject | None:
         """The stored object's size and first ``head_bytes`` bytes, ``None`` if there is none."""
+        ...
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        """Remove the objects; a key with nothing stored under it is fine."""
         ...
 
 

@@ -14,9 +14,16 @@ from typing import Any
 
 import msgspec
 
-__all__ = ["JsonFormatter", "configure_logging", "request_id_var"]
+__all__ = ["QUIET", "JsonFormatter", "configure_logging", "request_id_var"]
 
 request_id_var: ContextVar[str | None] = ContextVar("sagopalgo_request_id", default=None)
+
+QUIET = ("aiosqlite", "asyncmy", "sqlalchemy")
+"""Loggers held at WARNING whatever the level: below it they write SQL with its values.
+
+aiosqlite logs every statement and its parameters at DEBUG, asyncmy and SQLAlchemy's engine
+every statement at INFO when asked to. The original ran production with SQL logging on.
+"""
 
 _RESERVED = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime", "taskName"}
 
@@ -66,6 +73,8 @@ def configure_logging(level: str = "INFO", fmt: str = "json", service: str = "sa
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    for name in QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True

@@ -127,6 +127,8 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     image_max_bytes: Annotated[int, msgspec.Meta(ge=1024, le=10 * 1024 * 1024)] = 10 * 1024 * 1024
     upload_ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=3600)] = 600
     """How long a presigned upload stays usable."""
+    upload_sweep_seconds: Annotated[float, msgspec.Meta(ge=0, le=86_400)] = 3600.0
+    """How often each API process deletes photos no lot uses a day after their upload expired (0: never)."""
     extension_minutes: Annotated[int, msgspec.Meta(ge=1, le=30)] = 3
     """Soft close: a bid in a lot's last N minutes moves its close to N minutes after the bid."""
     bid_gate: Literal["auto", "redis", "memory", "sql"] = "auto"

@@ -138,6 +138,15 @@ def create_app(
             if market.payments.enabled and settings.payment_reconcile_seconds > 0
             else None
         )
+        # Photos no lot uses (abandoned forms, photos an edit replaced) leave storage a day after
+        # their upload expired; each delete is conditional, so every process may sweep.
+        sweeper = (
+            asyncio.create_task(
+                market.catalog.run_upload_sweeper(stop, settings.upload_sweep_seconds), name="upload-sweeper"
+            )
+            if settings.upload_sweep_seconds > 0
+            else None
+        )
         if not market.payments.enabled:
             _log.warning("payments are off: set SAGOPALGO_TOSS_SECRET_KEY and SAGOPALGO_TOSS_CLIENT_KEY")
         # Everything built so far lives as long as the process: take it out of the collector's
@@ -156,7 +165,8 @@ def create_app(
             yield
         finally:
             stop.set()
-            background = {writer, indexer} | {task for task in (schedule, reconciler) if task is not None}
+            others = (schedule, reconciler, sweeper)
+            background = {writer, indexer} | {task for task in others if task is not None}
             _, late = await asyncio.wait(background, timeout=5)  # let the work under way commit
             for task in late:
                 task.cancel()

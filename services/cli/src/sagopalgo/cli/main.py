@@ -1,4 +1,4 @@
-"""``sagopalgo demo | serve api|sse | migrate | create-admin | reindex``."""
+"""``sagopalgo demo | serve | migrate | create-admin | disable-account | enable-account | reindex``."""
 
 from __future__ import annotations
 
@@ -84,6 +84,33 @@ def create_admin(email: str, username: str, password: str) -> None:
     except DomainError as exc:
         raise click.ClickException(f"{exc.code}: {exc.message}") from None
     click.echo(f"admin #{view.id} {view.username} <{view.email}> ready")
+
+
+def _set_enabled(email: str, *, enabled: bool) -> None:
+    from sagopalgo.cli.admin import set_account_enabled
+    from sagopalgo.kernel.errors import DomainError
+
+    settings = _settings()
+    try:
+        view = asyncio.run(set_account_enabled(settings, email=email, enabled=enabled))
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.code}: {exc.message}") from None
+    click.echo(f"account #{view.id} {view.username} <{view.email}> {'enabled' if enabled else 'disabled'}")
+
+
+@cli.command(
+    "disable-account",
+    help="Shut an account out: it cannot sign in, and every session it has ends now.",
+)
+@click.option("--email", required=True)
+def disable_account(email: str) -> None:
+    _set_enabled(email, enabled=False)
+
+
+@cli.command("enable-account", help="Let a disabled account sign in again (its old sessions stay ended).")
+@click.option("--email", required=True)
+def enable_account(email: str) -> None:
+    _set_enabled(email, enabled=True)
 
 
 @cli.command(help="Rebuild the search index from the database (searches go on meanwhile).")

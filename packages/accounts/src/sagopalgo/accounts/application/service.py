@@ -245,6 +245,39 @@ class AccountsService:
                 return _view(existing)
         return await self.sign_up(email=email, username=username, password=password, admin=True)
 
+    async def disable(self, email: str) -> AccountView:
+        """Shut an account out (an operator's decision): no sign-in, and every session ends now.
+
+        Tokens already handed out stop working on this process at once and on the others within
+        ``principal_ttl``, as after a logout; the account's data stays. Enabling it again lets it
+        sign in anew, never revives the ended sessions.
+        """
+        now = self._clock.now()
+        async with self._uow() as uow:
+            user = await self._by_email(uow, email)
+            await uow.users.set_disabled(_id(user), now)
+            ended = await uow.sessions.revoke_all(_id(user), now, RevokeReason.ADMIN)
+            await uow.commit()
+        for session_id in ended:
+            self._principals.pop(session_id, None)
+        user.disabled_at = now
+        return _view(user)
+
+    async def enable(self, email: str) -> AccountView:
+        async with self._uow() as uow:
+            user = await self._by_email(uow, email)
+            await uow.users.set_disabled(_id(user), None)
+            await uow.commit()
+        user.disabled_at = None
+        return _view(user)
+
+    @staticmethod
+    async def _by_email(uow: AccountsUnitOfWork, email: str) -> User:
+        user = await uow.users.by_email(normalize_email(email))
+        if user is None:
+            raise NotFound("No account has this email.")
+        return user
+
     async def _issue(self, uow: AccountsUnitOfWork, user: User, session: AuthSession) -> TokenPair:
         now = self._clock.now()
         refresh = secrets.token_urlsafe(32)

@@ -68,7 +68,8 @@ class MemoryBidGate:
         self._ttl = idempotency_ttl_s
 
     async def prime(self, lot: GateLot, aliases: dict[int, int]) -> bool:
-        if lot.lot_id in self._lots:
+        held = self._lots.get(lot.lot_id)
+        if held is not None and not held.frozen:
             return False
         self._lots[lot.lot_id] = lot
         self._aliases[lot.lot_id] = dict(aliases)

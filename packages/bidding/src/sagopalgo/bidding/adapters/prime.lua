@@ -1,6 +1,8 @@
--- Install a lot's gate state unless one is there. KEYS: 1 lot hash, 2 alias hash.
+-- Install a lot's gate state unless one taking bids is there (a frozen one, left by the lot's last
+-- close, gives way: the lot was relisted). KEYS: 1 lot hash, 2 alias hash.
 -- ARGV: field/value pairs of the lot, then '|', then bidder/alias pairs.
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+local frozen = redis.call('HGET', KEYS[1], 'frozen')
+if frozen and frozen ~= '1' then return 0 end
 local i, n = 1, #ARGV
 while i <= n and ARGV[i] ~= '|' do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])

@@ -166,6 +166,10 @@ class BiddingService:
         )
         if persisted is None:
             return lot
+        if persisted.closes_ms <= lot.opens_ms:
+            # The last auction of a relisted lot: this one starts afresh. Only the sequence goes
+            # on, so its bids stay unique beside the earlier ones in the lot's history.
+            return replace(lot, seq=persisted.seq)
         return replace(
             lot,
             price=persisted.price,

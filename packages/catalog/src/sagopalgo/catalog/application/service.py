@@ -9,6 +9,7 @@ is how copies of lots kept elsewhere (the search index) follow the catalog witho
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import secrets
@@ -16,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sagopalgo.catalog.contract import CategoryView, LotChanged, LotStatus, LotView
+from sagopalgo.catalog.contract import CategoryView, LotChanged, LotStatus, LotTransition, LotView
 from sagopalgo.catalog.domain.category import category_name
 from sagopalgo.catalog.domain.errors import ImageKeyInvalid, LotStateConflict
 from sagopalgo.catalog.domain.images import (
@@ -33,7 +34,14 @@ from sagopalgo.kernel.errors import Forbidden, Invalid, NotFound
 from sagopalgo.kernel.identity import Principal
 from sagopalgo.kernel.paging import Page, PageRequest
 
-__all__ = ["CatalogService", "FeaturedPage", "LotChanges", "NewLot", "UploadTicket"]
+__all__ = [
+    "UNUSED_UPLOAD_RETENTION",
+    "CatalogService",
+    "FeaturedPage",
+    "LotChanges",
+    "NewLot",
+    "UploadTicket",
+]
 
 _FEATURED: dict[DayPhase, tuple[frozenset[LotStatus], LotSort]] = {
     # Before 09:00: what opens today (and anything of today's already open: the demo's lots keep
@@ -48,6 +56,8 @@ _FEATURED: dict[DayPhase, tuple[frozenset[LotStatus], LotSort]] = {
     ),
 }
 _PUBLIC = frozenset(LotStatus) - {LotStatus.WITHDRAWN}
+UNUSED_UPLOAD_RETENTION = timedelta(days=1)
+"""How long after its upload expired a photo no lot uses is kept (a seller may still list with it)."""
 _log = logging.getLogger("sagopalgo.catalog")
 _COPY_ATTEMPTS = 5
 """Copies of bids racing for one lot: each lost race means another writer saved a newer state."""
@@ -182,6 +192,40 @@ class CatalogService:
             await uow.commit()
         return UploadTicket(upload.key, signed.url, dict(signed.fields), upload.expires_at)
 
+    async def sweep_uploads(self, *, batch: int = 500) -> int:
+        """Delete the photos no lot uses a day after their upload expired; returns how many.
+
+        Abandoned uploads (a form never sent) and photos an edit replaced would otherwise stay in
+        storage for good. Each record is deleted only if still unused at that moment, and its
+        object after the commit, so a photo a lot takes meanwhile is never lost: at worst the lot
+        is refused the photo (``IMAGE_KEY_INVALID``) and the seller uploads it again.
+        """
+        swept = 0
+        while True:
+            async with self._uow() as uow:
+                stale = await uow.uploads.unused(self._clock.now() - UNUSED_UPLOAD_RETENTION, batch)
+                gone = [key for key in stale if await uow.uploads.forget(key)]
+                await uow.commit()
+            if gone:
+                await self._images.delete(gone)
+            swept += len(gone)
+            if len(stale) < batch:
+                return swept
+
+    async def run_upload_sweeper(self, stop: asyncio.Event, every_s: float) -> None:
+        """Sweep every ``every_s`` seconds until ``stop``; each API process may run one."""
+        while not stop.is_set():
+            try:
+                swept = await self.sweep_uploads()
+                if swept:
+                    _log.info("deleted %d photos no lot uses", swept)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # storage or the database blipped: the next round picks them up
+                _log.warning("the upload sweep failed; retrying later", exc_info=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), every_s)
+
     async def _verified(
         self, uow: CatalogUnitOfWork, actor: Principal, keys: tuple[str, ...], lot_id: int | None
     ) -> None:
@@ -221,6 +265,7 @@ class CatalogService:
             await self._verified(uow, actor, lot.image_keys, None)
             await uow.lots.add(lot)
             await uow.uploads.attach(_lot_id(lot), lot.image_keys, actor.user_id, now)
+            await uow.lots.record_transition(_lot_id(lot), lot.status, now, actor.user_id)
             await uow.commit()
         await self._changed(lot, "listed")
         return await self._fresh(_lot_id(lot))
@@ -273,6 +318,7 @@ class CatalogService:
             lot = await self._own_lot(uow, actor, lot_id, admin_may=True)
             lot.withdraw(now=self._clock.now())
             await uow.lots.save(lot)
+            await uow.lots.record_transition(lot_id, lot.status, self._clock.now(), actor.user_id)
             await uow.commit()
         await self._cache.invalidate(lot_id)
         await self._changed(lot, "withdrawn")
@@ -282,6 +328,7 @@ class CatalogService:
             lot = await self._own_lot(uow, actor, lot_id, admin_may=False)
             lot.relist(day, now=self._clock.now(), window=self.window)
             await uow.lots.save(lot)
+            await uow.lots.record_transition(lot_id, lot.status, self._clock.now(), actor.user_id)
             await uow.commit()
         await self._changed(lot, "relisted")
         return await self._fresh(lot_id)
@@ -413,6 +460,11 @@ class CatalogService:
         async with self._uow() as uow:
             return await uow.lots.versions(after_id, limit)
 
+    async def lot_history(self, lot_id: int) -> list[LotTransition]:
+        """Every status the lot took, when and by whom, oldest first (the audit trail)."""
+        async with self._uow() as uow:
+            return await uow.lots.transitions(lot_id)
+
     async def titles(self, lot_ids: list[int]) -> dict[int, str]:
         async with self._uow() as uow:
             return await uow.lots.titles(lot_ids)
@@ -464,6 +516,7 @@ class CatalogService:
                 return None
             step(lot)
             await uow.lots.save(lot)
+            await uow.lots.record_transition(lot_id, lot.status, self._clock.now(), None)
             await uow.commit()
         await self._changed(lot, "status")
         view = await self._fresh(lot_id)

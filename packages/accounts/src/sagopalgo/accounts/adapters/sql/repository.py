@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -74,6 +74,9 @@ class SqlUserRepository:
     async def set_admin(self, user_id: int, is_admin: bool) -> None:
         await self._s.execute(update(users).where(users.c.id == user_id).values(is_admin=is_admin))
 
+    async def set_disabled(self, user_id: int, at: datetime | None) -> None:
+        await self._s.execute(update(users).where(users.c.id == user_id).values(disabled_at=at))
+
 
 class SqlSessionRepository:
     def __init__(self, session: AsyncSession) -> None:
@@ -108,6 +111,17 @@ class SqlSessionRepository:
             .where(sessions.c.id == session_id, sessions.c.revoked_at.is_(None))
             .values(revoked_at=at, revoke_reason=reason)
         )
+
+    async def revoke_all(self, user_id: int, at: datetime, reason: str) -> list[str]:
+        active = and_(sessions.c.user_id == user_id, sessions.c.revoked_at.is_(None))
+        ids = list((await self._s.execute(select(sessions.c.id).where(active))).scalars())
+        if ids:
+            await self._s.execute(
+                update(sessions)
+                .where(active, sessions.c.id.in_(ids))
+                .values(revoked_at=at, revoke_reason=reason)
+            )
+        return ids
 
 
 class SqlRefreshTokenRepository:

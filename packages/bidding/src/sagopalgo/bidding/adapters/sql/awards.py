@@ -36,12 +36,14 @@ class SqlAwardRepository:
 
     async def add(self, award: Award) -> bool:
         # Closes run under the transition lock, so two never race here; if one somehow did, the
-        # unique lot key fails the second run, which the next tick repeats and finds the award.
-        if await self.of_lot(award.lot_id) is not None:
+        # unique live-lot key fails the second run, which the next tick repeats and finds the award.
+        current = await self.of_lot(award.lot_id)
+        if current is not None and current.status is not AwardStatus.EXPIRED:
             return False
         result = await self._s.execute(
             insert(awards).values(
                 lot_id=award.lot_id,
+                live_lot_id=award.lot_id,
                 winner_id=award.winner_id,
                 seller_id=award.seller_id,
                 amount=award.amount,
@@ -59,7 +61,8 @@ class SqlAwardRepository:
         return _award(row) if row else None
 
     async def of_lot(self, lot_id: int) -> Award | None:
-        row = (await self._s.execute(select(awards).where(awards.c.lot_id == lot_id))).first()
+        latest = select(awards).where(awards.c.lot_id == lot_id).order_by(awards.c.id.desc()).limit(1)
+        row = (await self._s.execute(latest)).first()
         return _award(row) if row else None
 
     async def of_winner(self, winner_id: int, page: PageRequest) -> Page[Award]:
@@ -80,7 +83,12 @@ class SqlAwardRepository:
         result = await self._s.execute(
             update(awards)
             .where(awards.c.id == award.id, awards.c.status == AwardStatus.PAYMENT_DUE.value)
-            .values(status=award.status.value, paid_at=award.paid_at)
+            .values(
+                status=award.status.value,
+                paid_at=award.paid_at,
+                # A lapsed award frees the lot for the award of its next auction (it may be relisted).
+                live_lot_id=None if award.status is AwardStatus.EXPIRED else award.lot_id,
+            )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

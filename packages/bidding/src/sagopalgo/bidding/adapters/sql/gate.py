@@ -4,14 +4,15 @@ This gate exists to be measured against the Redis gate, not to replace it. It is
 answer to "serialise the bids of a lot": one transaction per placement that takes the lot's row
 with ``SELECT … FOR UPDATE``, judges the bid with the same pure ``judge`` as the other gates,
 assigns aliases, updates the row, appends the placement to an outbox table (the bid log, read by
-``SqlBidLog``), stores the idempotency record, publishes the placement's events, and commits. A
-refusal raises inside the transaction, so it rolls back and nothing is written.
+``SqlBidLog``), stores the idempotency record, and commits. A refusal raises inside the
+transaction, so it rolls back and nothing is written.
 
-The events are published while the row lock is still held, so a lot's event ids follow the gate's
-order. That is also this gate's one weakness: an event goes out *before* the commit, so if the
-commit then fails (the connection drops, the server restarts) live clients have seen a bid that
-does not exist. The Redis gate has no such window: it judges, logs and publishes in one atomic
-script; and the in-process gate does it all without yielding.
+Live clients hear of a placement only after its commit (the original told them of prices its
+database then failed to store). A lot's event ids must still follow the gate's order, which the
+row lock alone cannot give once it is released at the commit; so each placement first takes the
+lot's named lock (``GET_LOCK``, held by the connection across its transaction) and releases it
+only after publishing. If the process dies between the commit and the publication, the bid stands
+and is in the history; live clients see it in the next event or snapshot.
 
 It needs row locks, so it runs on MariaDB ≥ 10.6 or MySQL 8 (``SKIP LOCKED``), never on SQLite.
 Its transactions run at READ COMMITTED: the lot lock orders every write of a lot, and the bid log's
@@ -35,6 +36,7 @@ from sagopalgo.bidding.adapters.sql.tables import gate_aliases, gate_idempotency
 from sagopalgo.bidding.domain.errors import IdempotencyKeyReused
 from sagopalgo.bidding.domain.gate import Acceptance, BidRequest, GateLot, judge
 from sagopalgo.bidding.ports import EventPublisher, GateMiss, Idempotency, LogEntry
+from sagopalgo.kernel.errors import Unavailable
 
 __all__ = ["SqlBidGate", "SqlBidLog"]
 
@@ -88,6 +90,27 @@ def _lot(row: Any) -> GateLot:
     )
 
 
+_LOCK_WAIT_S = 10
+
+
+def _lock_name(lot_id: int) -> Any:
+    """Named locks are the server's, not a database's: the database's name keeps them apart."""
+    return func.concat(func.database(), f":bid:{lot_id}")
+
+
+async def _lock(conn: AsyncConnection, lot_id: int) -> None:
+    """Take the lot's named lock for this connection (its session), across the transactions."""
+    taken = (await conn.execute(select(func.get_lock(_lock_name(lot_id), _LOCK_WAIT_S)))).scalar_one()
+    await conn.commit()  # end the implicit transaction the SELECT began; the lock is the session's
+    if taken != 1:
+        raise Unavailable("Bids on this lot are queued up; try again shortly.")
+
+
+async def _unlock(conn: AsyncConnection, lot_id: int) -> None:
+    await conn.execute(select(func.release_lock(_lock_name(lot_id))))
+    await conn.commit()
+
+
 async def _read_lot(conn: AsyncConnection, lot_id: int) -> GateLot | None:
     row = (await conn.execute(select(gate_lots).where(gate_lots.c.lot_id == lot_id))).first()
     return None if row is None else _lot(row)
@@ -104,10 +127,19 @@ class SqlBidGate:
 
     async def prime(self, lot: GateLot, aliases: dict[int, int]) -> bool:
         async with self._engine.connect() as conn:
-            if await _read_lot(conn, lot.lot_id) is not None:
+            held = await _read_lot(conn, lot.lot_id)
+            if held is not None and not held.frozen:
                 return False
         try:
             async with self._engine.begin() as conn:
+                if held is not None:  # frozen by its last close: the lot was relisted
+                    taken = await conn.execute(
+                        delete(gate_lots).where(
+                            gate_lots.c.lot_id == lot.lot_id, gate_lots.c.frozen.is_(True)
+                        )
+                    )
+                    if taken.rowcount != 1:
+                        return False  # another process primed it first
                 await conn.execute(insert(gate_lots).values(**_row(lot)))
                 await conn.execute(delete(gate_aliases).where(gate_aliases.c.lot_id == lot.lot_id))
                 if aliases:
@@ -138,7 +170,28 @@ class SqlBidGate:
             await conn.execute(delete(gate_aliases).where(gate_aliases.c.lot_id == lot_id))
 
     async def place(self, lot_id: int, bid: BidRequest, idempotency: Idempotency | None) -> Acceptance:
-        async with self._engine.begin() as conn:  # a raise anywhere below rolls everything back
+        async with self._engine.connect() as conn:
+            await _lock(conn, lot_id)
+            try:
+                accepted, events = await self._judge_and_store(conn, lot_id, bid, idempotency)
+                for type_, data in events:  # committed: now, and in the gate's order, tell the clients
+                    await self._events.publish(lot_id, type_, data)
+                return accepted
+            finally:
+                try:
+                    await _unlock(conn, lot_id)
+                except BaseException:
+                    # The named lock is the session's: a connection that cannot free it (broken, or
+                    # cancelled mid-statement) must not go back to the pool holding it. Closed, the
+                    # server frees it.
+                    await conn.invalidate()
+                    raise
+
+    async def _judge_and_store(
+        self, conn: AsyncConnection, lot_id: int, bid: BidRequest, idempotency: Idempotency | None
+    ) -> tuple[Acceptance, list[tuple[str, dict[str, Any]]]]:
+        """One transaction: the placement and what to publish once it committed (nothing on a replay)."""
+        async with conn.begin():  # a raise anywhere below rolls everything back
             row = (
                 await conn.execute(select(gate_lots).where(gate_lots.c.lot_id == lot_id).with_for_update())
             ).first()
@@ -159,7 +212,7 @@ class SqlBidGate:
                 if seen is not None and seen.expires_at_ms > _wall_ms():
                     if seen.fingerprint != idempotency.fingerprint:
                         raise IdempotencyKeyReused()
-                    return decode_placement(seen.payload)[0]
+                    return decode_placement(seen.payload)[0], []
 
             accepted = judge(_lot(row), bid)  # raises the refusal
             aliases = await self._aliases(conn, lot_id, accepted)
@@ -200,11 +253,7 @@ class SqlBidGate:
                     )
                 else:  # an expired record of the same key: the key starts over
                     await conn.execute(update(gate_idempotency).where(where).values(**record))
-            # Published under the row lock, so event ids follow the gate's order; but before the
-            # commit (the weakness the module docstring names).
-            for type_, data in placement_events(lot_id, accepted, aliases, bid.now_ms):
-                await self._events.publish(lot_id, type_, data)
-        return accepted
+        return accepted, [(t, dict(d)) for t, d in placement_events(lot_id, accepted, aliases, bid.now_ms)]
 
     @staticmethod
     async def _aliases(conn: AsyncConnection, lot_id: int, accepted: Acceptance) -> tuple[int, ...]:

@@ -114,7 +114,10 @@ awards = Table(
     "bidding_awards",
     metadata,
     Column("id", BigIntIdentity, primary_key=True, autoincrement=True),
-    Column("lot_id", BigInteger, nullable=False, unique=True),  # one award per lot, however often close runs
+    Column("lot_id", BigInteger, nullable=False),
+    # The lot while this award is due or paid, else NULL: one live award per lot however often a
+    # close runs (NULLs never collide), and a lot relisted after its award lapsed may win another.
+    Column("live_lot_id", BigInteger, nullable=True, unique=True),
     Column("winner_id", BigInteger, nullable=False),
     Column("seller_id", BigInteger, nullable=False),
     Column("amount", BigInteger, nullable=False),
@@ -122,6 +125,7 @@ awards = Table(
     Column("pay_by", UtcDateTime(), nullable=False),
     Column("status", String(16), nullable=False),
     Column("paid_at", UtcDateTime(), nullable=True),
+    Index("ix_bidding_awards_lot", "lot_id"),
     Index("ix_bidding_awards_winner", "winner_id", "closed_at"),
     Index("ix_bidding_awards_status_pay_by", "status", "pay_by"),
 )

@@ -19,7 +19,7 @@ import hmac
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 
@@ -123,6 +123,11 @@ class LocalImageStore:
             return None
         return await asyncio.to_thread(_read_head, path, head_bytes)
 
+    async def delete(self, keys: Sequence[str]) -> None:
+        paths = [path for path in map(self.path_for, keys) if path is not None]
+        if paths:
+            await asyncio.to_thread(_unlink, paths)
+
     def path_for(self, key: str) -> Path | None:
         """Where the key's file lives under the root, ``None`` for anything but an image key.
 
@@ -164,6 +169,12 @@ def _write_atomically(target: Path, data: bytes) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
+
+
+def _unlink(paths: list[Path]) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+            path.unlink()
 
 
 def _read_head(path: Path, head_bytes: int) -> StoredObject | None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -28,6 +28,7 @@ from sagopalgo.kernel.errors import Unavailable
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectIdentifierTypeDef
 
 __all__ = ["S3ImageStore", "s3_client"]
 
@@ -35,6 +36,8 @@ _P = ParamSpec("_P")
 _T = TypeVar("_T")
 _MISSING = frozenset({"404", "NoSuchKey", "NotFound"})
 _UNREACHABLE = "Image storage is unreachable."
+_DELETE_BATCH = 1_000
+"""S3's DeleteObjects takes at most a thousand keys."""
 
 
 def s3_client(
@@ -153,6 +156,17 @@ class S3ImageStore:
         if total.isdigit():
             size = int(total)
         return StoredObject(size=size, head=head)
+
+    async def delete(self, keys: Sequence[str]) -> None:
+        for start in range(0, len(keys), _DELETE_BATCH):
+            chunk = keys[start : start + _DELETE_BATCH]
+            batch: list[ObjectIdentifierTypeDef] = [{"Key": key} for key in chunk]
+            answer = await self._call(
+                self._client.delete_objects, Bucket=self._bucket, Delete={"Objects": batch, "Quiet": True}
+            )
+            failed = answer.get("Errors") or []
+            if failed:  # S3 deletes a missing key without complaint: these are real failures
+                raise Unavailable(f"Image storage kept {len(failed)} objects it was asked to delete.")
 
     @staticmethod
     async def _call(fn: Callable[_P, _T], *args: _P.args, **kwargs: _P.kwargs) -> _T:

@@ -10,13 +10,14 @@ from sqlalchemy import ColumnElement, and_, delete, func, insert, or_, select, u
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from sagopalgo.catalog.adapters.sql.tables import categories, lots, uploads
-from sagopalgo.catalog.contract import CategoryView, LotStatus, LotView
+from sagopalgo.catalog.adapters.sql.tables import categories, lot_transitions, lots, uploads
+from sagopalgo.catalog.contract import CategoryView, LotStatus, LotTransition, LotView
 from sagopalgo.catalog.domain.category import Category, category_key
 from sagopalgo.catalog.domain.errors import CategoryExists, CategoryInUse, ImageKeyInvalid, LotStateConflict
 from sagopalgo.catalog.domain.images import ImageUpload
 from sagopalgo.catalog.domain.lot import Listing, Lot, LotTerms
 from sagopalgo.catalog.ports import LotQuery, LotSort
+from sagopalgo.kernel.errors import Invalid
 from sagopalgo.kernel.paging import Page, PageRequest
 from sagopalgo.platform.sql import SqlUnitOfWork
 
@@ -118,9 +119,26 @@ class SqlLotRepository:
         self._s = session
 
     async def add(self, lot: Lot) -> Lot:
-        result = await self._s.execute(insert(lots).values(**_lot_values(lot), version=lot.version))
+        try:
+            result = await self._s.execute(insert(lots).values(**_lot_values(lot), version=lot.version))
+        except IntegrityError:
+            await self._category_gone(lot)
+            raise
         lot.id = int(result.inserted_primary_key[0])  # type: ignore[attr-defined]
         return lot
+
+    async def _category_gone(self, lot: Lot) -> None:
+        """After the database refused a write: raise ``Invalid`` if the lot's category is gone.
+
+        The service checked the category first, but an admin may delete it before the write; the
+        foreign key (the lots table's only one) then decides, and the seller is told which field to
+        fix rather than getting the 500 the original answered. A locking read: on InnoDB a plain one
+        would see this transaction's snapshot, where the category still exists.
+        """
+        category = select(categories.c.id).where(categories.c.id == lot.listing.category_id)
+        found = await self._s.scalar(category.with_for_update(read=True))
+        if found is None:
+            raise Invalid("No such category.", field="categoryId") from None
 
     async def get(self, lot_id: int) -> Lot | None:
         row = (await self._s.execute(select(lots).where(lots.c.id == lot_id))).first()
@@ -147,14 +165,32 @@ class SqlLotRepository:
         )
 
     async def save(self, lot: Lot) -> None:
-        result = await self._s.execute(
-            update(lots)
-            .where(lots.c.id == lot.id, lots.c.version == lot.version)
-            .values(**_lot_values(lot), version=lot.version + 1)
-        )
+        try:
+            result = await self._s.execute(
+                update(lots)
+                .where(lots.c.id == lot.id, lots.c.version == lot.version)
+                .values(**_lot_values(lot), version=lot.version + 1)
+            )
+        except IntegrityError:
+            await self._category_gone(lot)
+            raise
         if result.rowcount != 1:  # type: ignore[attr-defined]
             raise LotStateConflict("The lot changed while this request ran; reload it and try again.")
         lot.version += 1
+
+    async def record_transition(
+        self, lot_id: int, status: LotStatus, at: datetime, actor_id: int | None
+    ) -> None:
+        await self._s.execute(
+            insert(lot_transitions).values(lot_id=lot_id, status=status.value, at=at, actor_id=actor_id)
+        )
+
+    async def transitions(self, lot_id: int) -> list[LotTransition]:
+        t = lot_transitions.c
+        rows = await self._s.execute(
+            select(t.status, t.at, t.actor_id).where(t.lot_id == lot_id).order_by(t.id)
+        )
+        return [LotTransition(LotStatus(status), at, actor_id) for status, at, actor_id in rows]
 
     async def titles(self, lot_ids: Collection[int]) -> dict[int, str]:
         if not lot_ids:
@@ -299,6 +335,22 @@ class SqlUploadRepository:
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise ImageKeyInvalid("This image already belongs to another lot.", extra={"key": key})
+
+    async def unused(self, expired_by: datetime, limit: int) -> list[str]:
+        rows = await self._s.execute(
+            select(uploads.c.key)
+            .where(uploads.c.lot_id.is_(None), uploads.c.expires_at <= expired_by)
+            .order_by(uploads.c.expires_at, uploads.c.key)
+            .limit(limit)
+        )
+        return [str(key) for (key,) in rows]
+
+    async def forget(self, key: str) -> bool:
+        # Conditional, like ``attach``: of a sweep and a listing racing for one photo, the row lock
+        # (or SQLite's one writer) lets exactly one have it.
+        unused = and_(uploads.c.key == key, uploads.c.lot_id.is_(None))
+        result = await self._s.execute(delete(uploads).where(unused))
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
 class SqlCatalogUnitOfWork(SqlUnitOfWork):

@@ -19,7 +19,7 @@ from sqlalchemy import (
 
 from sagopalgo.platform.sql import UtcDateTime, new_metadata
 
-__all__ = ["categories", "lots", "metadata", "uploads"]
+__all__ = ["categories", "lot_transitions", "lots", "metadata", "uploads"]
 
 metadata = new_metadata()
 
@@ -76,4 +76,17 @@ uploads = Table(
     Column("position", Integer, nullable=True),
     Index("ix_catalog_uploads_lot_position", "lot_id", "position"),
     Index("ix_catalog_uploads_owner_created", "owner_id", "created_at"),
+)
+
+lot_transitions = Table(
+    "catalog_lot_transitions",
+    metadata,
+    # The audit trail of a lot's statuses: appended in the transaction that moves the lot.
+    Column("id", BigIntIdentity, primary_key=True, autoincrement=True),
+    Column("lot_id", BigInteger, ForeignKey("catalog_lots.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("at", UtcDateTime(), nullable=False),
+    # The seller or admin who moved it; NULL for the auction day (bidding's journal says which run).
+    Column("actor_id", BigInteger, nullable=True),
+    Index("ix_catalog_lot_transitions_lot", "lot_id", "id"),
 )
