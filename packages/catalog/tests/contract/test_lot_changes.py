@@ -193,3 +193,48 @@ async def test_every_status_move_is_announced_to_live_clients_after_it_committed
         (sold, LotStatus.UNSOLD, six, None),
         (unsold, LotStatus.SCHEDULED, datetime(2026, 11, 28, 18, tzinfo=SEOUL), StatusReason.RELISTED),
     ]
+
+
+@pytest.mark.parametrize("first", ["newer", "older"])
+async def test_two_writers_copying_bids_at_once_leave_the_newest_price(
+    uow: Callable[[], SqlCatalogUnitOfWork], clock: ManualClock, tmp_path: Path, first: str
+) -> None:
+    """Two API processes' bid-log writers copy one lot's bids at once (the fault run saw it every
+    few seconds): the one that read the lot first finds it changed when it saves. Its copy must
+    not be dropped — it may be the lot's newest price, and nothing else would bring it."""
+    armed = False
+    service: CatalogService | None = None
+    newer, older = (12_000, 3), (11_000, 2)
+    mine, theirs = (newer, older) if first == "newer" else (older, newer)
+
+    class Raced(SqlCatalogUnitOfWork):
+        async def __aenter__(self) -> "Raced":
+            await super().__aenter__()
+            read = self.lots.get
+
+            async def get(lot_id: int):  # type: ignore[no-untyped-def]
+                found = await read(lot_id)
+                self.lots.get = read  # type: ignore[method-assign]  # a retry reads plainly
+                assert service is not None
+                await service.record_bid(lot_id, price=theirs[0], bid_count=theirs[1])
+                return found
+
+            self.lots.get = get  # type: ignore[method-assign]
+            return self
+
+    def racing() -> SqlCatalogUnitOfWork:
+        nonlocal armed
+        plain = uow()
+        if not armed:
+            return plain
+        armed = False  # only the next unit of work is raced
+        return Raced(plain._factory)
+
+    service = catalog(racing, clock, tmp_path, [])
+    category = (await service.create_category(ADMIN, f"민속 {uuid.uuid4().hex[:6]}")).id
+    lot = await new_lot(service, tmp_path, category, "백자 항아리")
+    await service.open_lot(lot)
+    armed = True
+    await service.record_bid(lot, price=mine[0], bid_count=mine[1])
+    view = (await service.lot_views([lot]))[0]
+    assert (view.price, view.bid_count) == newer

@@ -5,6 +5,13 @@ instead of failing with "Too many connections" as redis-py's default pool does p
 wait is not fair, though: measured here with 200 tasks on 64 connections, one call in a few
 thousand waited 2.5 s while others barged ahead. The hot path (the bid gate) therefore goes
 through ``BatchedScript``, which needs one connection per event-loop turn instead of one per call.
+
+Maintenance notifications (``CLIENT MAINT_NOTIFICATIONS``, a Redis Enterprise feature ElastiCache
+does not offer) are off: while redis-py has them on (its default under RESP3) its pool hands out
+a connection without first checking that the server has not closed it, so after a Redis restart
+or failover the first call on each stale connection failed with "Connection closed by server", a
+503 seconds or minutes after Redis was back. With them off the pool sees the closed socket and
+reconnects before use.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from typing import Any
 
 from redis.asyncio import BlockingConnectionPool, Redis
 from redis.exceptions import NoScriptError
+from redis.maint_notifications import MaintNotificationsConfig
 
 __all__ = ["BatchedScript", "create_redis"]
 
@@ -28,6 +36,7 @@ def create_redis(url: str, *, timeout: float = 2.0, max_connections: int = 64) -
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         health_check_interval=30,
+        maint_notifications_config=MaintNotificationsConfig(enabled=False),
     )
     return Redis(connection_pool=pool, decode_responses=False)
 

@@ -55,6 +55,15 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """SQLAlchemy async URL: ``sqlite+aiosqlite:///path`` or ``mysql+asyncmy://user:pw@host:3306/db``."""
     database_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
     database_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 5.0
+    """How long to wait for a TCP connection to the database, or for a pooled connection."""
+    database_read_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=600)] = 10.0
+    """How long a query (or a new connection's greeting) may wait for the database's answer.
+
+    Past it the connection is dropped and the request answers 503: a database that hangs (a
+    frozen server, a half-open connection after a failover) never holds a request for ever. Far
+    above any query the services make (they read and write a few rows at a time); migrations, run
+    by ``sagopalgo migrate``, have no such limit.
+    """
     redis_url: str | None = None
     """``redis://host:6379/0``; unset means in-process stores (embedded default)."""
     redis_prefix: Annotated[str, msgspec.Meta(min_length=1, max_length=64)] = "sagopalgo:"

@@ -62,8 +62,24 @@ def new_metadata() -> MetaData:
     return MetaData(naming_convention=NAMING_CONVENTION)
 
 
-def create_engine(url: str, *, pool_size: int = 10, timeout: float = 5.0, echo: bool = False) -> AsyncEngine:
-    """Create the async engine for ``url`` with the per-backend settings that keep it honest."""
+def create_engine(
+    url: str,
+    *,
+    pool_size: int = 10,
+    timeout: float = 5.0,
+    read_timeout: float | None = None,
+    echo: bool = False,
+) -> AsyncEngine:
+    """Create the async engine for ``url`` with the per-backend settings that keep it honest.
+
+    ``timeout`` bounds the TCP connect and the wait for a pooled connection; ``read_timeout``
+    (MariaDB/MySQL) bounds every wait for the server's answer — a query's, the pre-ping's and a
+    new connection's handshake. Without it a server that stops answering without closing its
+    connections (frozen, or gone behind a half-open connection) held every request on it for
+    ever: the connect timeout covers only the TCP connect, which a frozen server's kernel still
+    completes. asyncmy closes a connection whose read timed out, SQLAlchemy sees a disconnect and
+    invalidates it, and the request answers 503.
+    """
     parsed = make_url(url)
     kwargs: dict[str, Any] = {"echo": echo}
     if parsed.get_backend_name() == "sqlite":
@@ -84,7 +100,8 @@ def create_engine(url: str, *, pool_size: int = 10, timeout: float = 5.0, echo: 
             pool_pre_ping=True,
             pool_recycle=1800,
             pool_timeout=timeout,
-            connect_args={"connect_timeout": timeout},
+            connect_args={"connect_timeout": timeout}
+            | ({"read_timeout": read_timeout} if read_timeout is not None else {}),
         )
         return create_async_engine(parsed, **kwargs)
     raise ValueError(f"unsupported database backend {parsed.get_backend_name()!r}: use sqlite or mysql")

@@ -1,4 +1,4 @@
-"""Seed a market straight into the database: many users with live tokens, and one open lot."""
+"""Seed a market straight into the database: many users with live tokens, and open lots."""
 
 import uuid
 from dataclasses import dataclass
@@ -19,15 +19,22 @@ from sagopalgo.platform.sql import create_engine, session_factory
 @dataclass
 class Market:
     lot_id: int
+    """The first of ``lot_ids``."""
     seller_token: str
     bidder_tokens: list[str]
     start_price: int
     increment: int
+    lot_ids: list[int]
+    bidder_ids: list[int]
+    """The user id behind each of ``bidder_tokens``."""
 
 
-async def seed_market(database_url: str, jwt_secret: str, *, bidders: int, minutes_open: int = 30) -> Market:
+async def seed_market(
+    database_url: str, jwt_secret: str, *, bidders: int, minutes_open: int = 30, lots: int = 1
+) -> Market:
     """Users and sessions are inserted directly (signing 200 people up through argon2 would take a
-    minute); their tokens are minted with the production issuer and the deployment's secret."""
+    minute); their tokens are minted with the production issuer and the deployment's secret. The
+    ``lots`` open lots belong to one seller, who is not among the bidders."""
     now = datetime.now(UTC)
     issuer = JwtAccessTokenIssuer(jwt_secret, 900)
     engine = create_engine(database_url)
@@ -63,26 +70,29 @@ async def seed_market(database_url: str, jwt_secret: str, *, bidders: int, minut
                 )
         factory = session_factory(engine)
         start, step = 10_000, 1_000
+        lot_ids: list[int] = []
         async with SqlCatalogUnitOfWork(factory) as uow:
             category = await uow.categories.add(f"race-{tag}")
-            key = upload_key(ids[0], uuid.uuid4().hex, "image/png")
-            await uow.uploads.add(ImageUpload(key, ids[0], "image/png", 100, now, now))
-            lot = Lot(
-                seller_id=ids[0],
-                seller_username=f"r{tag}0",
-                listing=Listing.of(title="경매 경주", description="", category_id=category.id),
-                terms=LotTerms(start, step),
-                auction_day=now.astimezone(SEOUL).date(),
-                opens_at=now - timedelta(minutes=1),
-                closes_at=now + timedelta(minutes=minutes_open),
-                created_at=now,
-                image_keys=(key,),
-                status=LotStatus.OPEN,
-            )
-            await uow.lots.add(lot)
-            assert lot.id is not None
-            await uow.uploads.attach(lot.id, (key,), ids[0], now)
+            for n in range(lots):
+                key = upload_key(ids[0], uuid.uuid4().hex, "image/png")
+                await uow.uploads.add(ImageUpload(key, ids[0], "image/png", 100, now, now))
+                lot = Lot(
+                    seller_id=ids[0],
+                    seller_username=f"r{tag}0",
+                    listing=Listing.of(title=f"경매 경주 {n + 1}", description="", category_id=category.id),
+                    terms=LotTerms(start, step),
+                    auction_day=now.astimezone(SEOUL).date(),
+                    opens_at=now - timedelta(minutes=1),
+                    closes_at=now + timedelta(minutes=minutes_open),
+                    created_at=now,
+                    image_keys=(key,),
+                    status=LotStatus.OPEN,
+                )
+                await uow.lots.add(lot)
+                assert lot.id is not None
+                await uow.uploads.attach(lot.id, (key,), ids[0], now)
+                lot_ids.append(lot.id)
             await uow.commit()
     finally:
         await engine.dispose()
-    return Market(lot.id, tokens[0], tokens[1:], start, step)
+    return Market(lot_ids[0], tokens[0], tokens[1:], start, step, lot_ids, ids[1:])

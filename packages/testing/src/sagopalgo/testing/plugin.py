@@ -62,7 +62,14 @@ def _worker() -> str:
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
-        if names & {"mariadb_url", "mariadb_empty_url", "redis_url", "redis_prefix", "private_redis"}:
+        if names & {
+            "mariadb_url",
+            "mariadb_empty_url",
+            "redis_url",
+            "redis_prefix",
+            "private_redis",
+            "private_mariadb",
+        }:
             item.add_marker(pytest.mark.integration)
     if _IN_CI:
         return
@@ -233,6 +240,19 @@ def private_redis(tmp_path: Path) -> Iterator[Any]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def private_mariadb() -> Iterator[Any]:
+    """A started ``mariadbd`` of this test's own: ``url``, ``stop``, ``kill``, ``freeze``, ``thaw``."""
+    from sagopalgo.testing.procs import PrivateMariaDB
+
+    server = PrivateMariaDB()
+    server.start()
+    try:
+        yield server
+    finally:
+        server.close()
 
 
 # ------------------------------------------------------------------ S3 (moto, in-process)

@@ -552,6 +552,7 @@ async def open_market(
         settings.database_url,
         pool_size=settings.database_pool_size,
         timeout=settings.database_timeout_seconds,
+        read_timeout=settings.database_read_timeout_seconds,
     )
     redis = (
         create_redis(settings.redis_url, timeout=settings.redis_timeout_seconds)

@@ -42,6 +42,7 @@ def create_app(
             settings.database_url,
             pool_size=settings.database_pool_size,
             timeout=settings.database_timeout_seconds,
+            read_timeout=settings.database_read_timeout_seconds,
         )
         checks: dict[str, ReadinessCheck] = {}
         if redis is not None:

@@ -57,8 +57,10 @@ HEARTBEAT_SECONDS = 15.0
 RETRY_MS = 2_000
 _encode = msgspec.json.Encoder()
 KEEP_ALIVE = b": keep-alive\r\n\r\n"
-"""A comment alone: Litestar's ``ServerSentEventMessage(comment=...)`` adds an empty ``data:`` line,
-which makes a browser dispatch a ``message`` event for every heartbeat."""
+"""A comment and nothing else. Litestar's ``ServerSentEventMessage(comment=...)`` adds an empty
+``data:`` line, which makes a browser dispatch an empty ``message`` event on every heartbeat and
+a hand-written parser read the heartbeat as the last event's data (``tests/e2e/test_sse_direct``
+failed on it whenever a heartbeat fell inside its run)."""
 _SHORT_READ, _LONG_READ = 20, 1_000
 DIRECT_BUFFER_LIMIT = 256 * 1024
 """Bytes a connection may have unsent before it counts as fallen behind (~1,000 bid events)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from importlib.resources import files
 from typing import Any
 
@@ -171,7 +171,13 @@ class RedisBidGate:
 
 
 class RedisBidLog:
-    """Reads the bid log stream through a consumer group; acknowledged entries are deleted."""
+    """Reads the bid log stream through a consumer group; acknowledged entries are deleted.
+
+    A Redis that comes back empty (restarted without its data, or a failover to a node that never
+    had it) has lost the group with the stream. Reads then fail with NOGROUP; the group is created
+    again, from the stream's start, so whatever bids the gate took since are all written. Without
+    this every writer failed each round for ever, and no bid reached the database again.
+    """
 
     def __init__(self, redis: Redis, *, prefix: str) -> None:
         self._redis, self._key = redis, bid_log_key(prefix)
@@ -186,6 +192,17 @@ class RedisBidLog:
             if "BUSYGROUP" not in str(exc):
                 raise
         self._ready = True
+
+    async def _grouped(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        await self._group()
+        try:
+            return await call()
+        except ResponseError as exc:
+            if "NOGROUP" not in str(exc):
+                raise
+        self._ready = False
+        await self._group()
+        return await call()
 
     @staticmethod
     def _entries(raw: Sequence[Any]) -> list[LogEntry]:
@@ -207,16 +224,14 @@ class RedisBidLog:
         return out
 
     async def read(self, consumer: str, count: int, block_ms: int) -> list[LogEntry]:
-        await self._group()
-        answer: Any = await self._redis.xreadgroup(
-            GROUP, consumer, {self._key: ">"}, count=count, block=block_ms
+        answer: Any = await self._grouped(
+            lambda: self._redis.xreadgroup(GROUP, consumer, {self._key: ">"}, count=count, block=block_ms)
         )
         return self._entries(answer[0][1]) if answer else []
 
     async def claim_stale(self, consumer: str, min_idle_ms: int, count: int) -> list[LogEntry]:
-        await self._group()
-        answer: Any = await self._redis.xautoclaim(
-            self._key, GROUP, consumer, min_idle_ms, "0-0", count=count
+        answer: Any = await self._grouped(
+            lambda: self._redis.xautoclaim(self._key, GROUP, consumer, min_idle_ms, "0-0", count=count)
         )
         return self._entries(answer[1])
 

@@ -29,7 +29,7 @@ from sagopalgo.catalog.contract import (
     StatusReason,
 )
 from sagopalgo.catalog.domain.category import category_name
-from sagopalgo.catalog.domain.errors import ImageKeyInvalid
+from sagopalgo.catalog.domain.errors import ImageKeyInvalid, LotStateConflict
 from sagopalgo.catalog.domain.images import (
     SNIFF_BYTES,
     ImageUpload,
@@ -69,6 +69,8 @@ _PUBLIC = frozenset(LotStatus) - {LotStatus.WITHDRAWN}
 UNUSED_UPLOAD_RETENTION = timedelta(days=1)
 """How long after its upload expired a photo no lot uses is kept (a seller may still list with it)."""
 _log = logging.getLogger("sagopalgo.catalog")
+_COPY_ATTEMPTS = 5
+"""Copies of bids racing for one lot: each lost race means another writer saved a newer state."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -493,17 +495,38 @@ class CatalogService:
     async def record_bid(
         self, lot_id: int, *, price: int, bid_count: int, closes_at: datetime | None = None
     ) -> None:
-        """Copy the bid gate's accepted price for lists and sorting; late or repeated reports are ignored."""
+        """Copy the bid gate's accepted price for lists and sorting; late or repeated reports are ignored.
+
+        Every API process's bid-log writer copies, so two may copy one lot at once and the second
+        to save finds the lot changed. It reads the lot again and applies its report if that is
+        still the newer one: dropped, the lot's newest price could stay uncopied until its next
+        bid or its close (search and lists showing an old price meanwhile).
+        """
+        for attempt in range(1, _COPY_ATTEMPTS + 1):
+            try:
+                lot = await self._copy_bid(lot_id, price, bid_count, closes_at)
+                break
+            except LotStateConflict:
+                if attempt == _COPY_ATTEMPTS:
+                    raise
+        if lot is None:
+            return
+        await self._cache.invalidate(lot_id)
+        await self._changed(lot, "bid")
+
+    async def _copy_bid(
+        self, lot_id: int, price: int, bid_count: int, closes_at: datetime | None
+    ) -> Lot | None:
+        """The lot with the report applied and saved, or ``None`` when the report was not newer."""
         async with self._uow() as uow:
             lot = await uow.lots.get(lot_id)
             if lot is None:
                 raise NotFound("No such lot.")
             if not lot.record_bid(price=price, bid_count=bid_count, closes_at=closes_at):
-                return
+                return None
             await uow.lots.save(lot)
             await uow.commit()
-        await self._cache.invalidate(lot_id)
-        await self._changed(lot, "bid")
+        return lot
 
     async def _transition(
         self, lot_id: int, step: Callable[[Lot], None], *, only_from: LotStatus
