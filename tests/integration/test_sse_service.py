@@ -27,9 +27,17 @@ async def test_health_schema_and_unknown_routes(
     assert_problem(await sse.get("/sse/v1/unknown"), 404, "NOT_FOUND")
 
 
-async def test_any_page_may_read_a_lot_stream_across_origins(sse: AsyncTestClient[Any]) -> None:
-    """The web pages live on the API's origin; lot prices are public and streams take no credentials."""
+async def test_any_page_may_read_a_lot_stream_across_origins(deployment: dict[str, Any]) -> None:
+    """The web pages live on the API's origin; lot prices are public and streams take no credentials.
+
+    The origin is the API's public URL (tests/integration/test_edge.py: no other, unless configured)."""
     page = "https://sagopalgo.example"
+    settings = load_settings({}, **deployment, public_base_url=page)
+    async with AsyncTestClient(app=create_app(settings)) as sse:
+        await _cross_origin(sse, page)
+
+
+async def _cross_origin(sse: AsyncTestClient[Any], page: str) -> None:
     preflight = await sse.options(
         "/sse/v1/lots/1/events",
         headers={
@@ -39,11 +47,11 @@ async def test_any_page_may_read_a_lot_stream_across_origins(sse: AsyncTestClien
         },
     )
     assert preflight.status_code in (200, 204)
-    assert preflight.headers["access-control-allow-origin"] == "*"
+    assert preflight.headers["access-control-allow-origin"] == page
     assert "last-event-id" in preflight.headers["access-control-allow-headers"].lower()
     missing = await sse.get("/sse/v1/lots/987654321/events", headers={"Origin": page})
     assert missing.status_code == 404
-    assert missing.headers["access-control-allow-origin"] == "*"
+    assert missing.headers["access-control-allow-origin"] == page
     assert "access-control-allow-credentials" not in missing.headers
 
 

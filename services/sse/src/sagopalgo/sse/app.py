@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
@@ -21,7 +22,13 @@ from sagopalgo.realtime.application.hub import LotEventHub
 from sagopalgo.realtime.ports import LotEventLog
 from sagopalgo.sse.streams import HEARTBEAT_SECONDS, Snapshots, final, frame, lot_events, streams_health
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "sse_origins"]
+
+
+def sse_origins(settings: Settings) -> list[str]:
+    """``CORS_ORIGINS`` and the origin of the web pages (the API's public URL), once each."""
+    parts = urlsplit(settings.api_base_url)
+    return list(dict.fromkeys([*settings.cors_origins, f"{parts.scheme}://{parts.netloc}"]))
 
 
 def create_app(
@@ -73,11 +80,13 @@ def create_app(
         settings,
         title="Sagopalgo live events",
         description="Server-sent events of lot prices and status (`/sse/v1/lots/{id}/events`).",
+        public_url=settings.sse_base_url,
     )
-    # Lot prices are public and a stream takes no credentials, so any page may read it: the web
-    # pages, served from the API's origin, open their EventSource across origins.
+    # The web pages, served from the API's origin, open their EventSource across origins; other
+    # browser clients only from the configured origins. Never ``*``: a stream is public, but which
+    # sites may build on it is the operator's call, as it is for the API.
     kwargs["cors_config"] = CORSConfig(
-        allow_origins=["*"],
+        allow_origins=sse_origins(settings),
         allow_methods=["GET", "OPTIONS"],
         allow_headers=["Last-Event-ID", "X-Request-ID"],
         expose_headers=["X-Request-ID"],

@@ -11,17 +11,23 @@ from litestar.openapi.plugins import ScalarRenderPlugin, SwaggerRenderPlugin
 from sagopalgo.platform.http.idempotency import IdempotencyMiddleware
 from sagopalgo.platform.http.problems import exception_handlers
 from sagopalgo.platform.http.request_id import RequestContextMiddleware, add_request_id_header
+from sagopalgo.platform.http.security import SecurityHeaders
 from sagopalgo.platform.http.strict_body import strict_json_body
 from sagopalgo.platform.settings import Settings
 
 __all__ = ["common_app_kwargs"]
 
 
-def common_app_kwargs(settings: Settings, *, title: str, description: str) -> dict[str, Any]:
-    """Keyword arguments for ``Litestar(...)``: problems, request ids, body limit, OpenAPI, CORS."""
+def common_app_kwargs(
+    settings: Settings, *, title: str, description: str, public_url: str | None = None
+) -> dict[str, Any]:
+    """Keyword arguments for ``Litestar(...)``: problems, request ids, headers, body limit, OpenAPI, CORS.
+
+    ``public_url``: where clients reach this service (the API's by default; HSTS follows its scheme).
+    """
     return {
         "exception_handlers": exception_handlers(),
-        "before_send": [add_request_id_header],
+        "before_send": [add_request_id_header, SecurityHeaders(public_url or settings.api_base_url)],
         "before_request": strict_json_body,
         "middleware": [RequestContextMiddleware(), IdempotencyMiddleware()],
         "request_max_body_size": settings.max_request_bytes,
