@@ -81,6 +81,10 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     """
     auth_rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 10
     max_request_bytes: Annotated[int, msgspec.Meta(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
+    max_request_head_bytes: Annotated[int, msgspec.Meta(ge=4096, le=1024 * 1024)] = 16 * 1024
+    """The request line and header lines together; a longer head is answered 431 by ``serve``."""
+    max_request_headers: Annotated[int, msgspec.Meta(ge=16, le=1000)] = 100
+    """Header lines per request; more are answered 431 by ``serve``."""
     max_krw: Annotated[int, msgspec.Meta(ge=1000, le=2**53 - 1)] = DEFAULT_MAX_KRW
     """Upper bound of any amount; at most 2^53 - 1 so the Redis bid gate's Lua numbers stay exact."""
     cors_origins: tuple[str, ...] = ()

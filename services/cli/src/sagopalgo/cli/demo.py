@@ -131,7 +131,12 @@ async def run_demo(*, host: str, port: int, sse_port: int, data_dir: Path, fresh
         regular = auction_window(settings)
         bus = LocalBus()  # one in-process gate and event log, shared by both apps
         api = server_for(create_api(settings, bus=bus), settings)
-        sse = server_for(create_sse(settings, events=bus.events), settings, http=TransportInScope)
+        sse = server_for(
+            create_sse(settings, events=bus.events),
+            settings,
+            http=TransportInScope,
+            public_url=settings.sse_base_url,
+        )
         click.echo(
             "\n".join(
                 [

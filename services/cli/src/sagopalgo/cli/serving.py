@@ -13,7 +13,9 @@ from typing import Any
 
 import uvicorn
 from litestar import Litestar
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from sagopalgo.cli.head_limit import bounded_head
 from sagopalgo.platform.logs import configure_logging
 from sagopalgo.platform.settings import Settings
 
@@ -77,8 +79,21 @@ def hold_many_connections() -> None:
 
 
 def server_for(
-    app: Litestar, settings: Settings, *, http: type[asyncio.Protocol] | str = "auto"
+    app: Litestar,
+    settings: Settings,
+    *,
+    http: type[asyncio.Protocol] | str = "auto",
+    public_url: str | None = None,
 ) -> uvicorn.Server:
+    """A uvicorn server for ``app``, its request heads bounded (``head_limit``).
+
+    ``http``: uvicorn's httptools protocol (``auto``) or a subclass; ``public_url``: the service's,
+    for the headers of the answers the server writes itself.
+    """
+    if http in ("auto", "httptools"):
+        http = HttpToolsProtocol
+    if isinstance(http, type) and issubclass(http, HttpToolsProtocol):
+        http = bounded_head(http, settings, public_url or settings.api_base_url)
     config = uvicorn.Config(
         app,
         http=http,
@@ -113,4 +128,5 @@ async def serve_one(service: str, settings: Settings) -> None:
         hold_many_connections()
     sock = bind(settings.host, port)
     os.environ.setdefault("SAGOPALGO_WORKER_ID", f"{socket.gethostname()}:{os.getpid()}")
-    await server_for(app, settings, http=http).serve(sockets=[sock])
+    public_url = settings.api_base_url if service == "api" else settings.sse_base_url
+    await server_for(app, settings, http=http, public_url=public_url).serve(sockets=[sock])
