@@ -30,7 +30,7 @@ class Market:
 
 
 async def seed_market(
-    database_url: str, jwt_secret: str, *, bidders: int, minutes_open: int = 30, lots: int = 1
+    database_url: str, jwt_secret: str, *, bidders: int, minutes_open: float = 30, lots: int = 1
 ) -> Market:
     """Users and sessions are inserted directly (signing 200 people up through argon2 would take a
     minute); their tokens are minted with the production issuer and the deployment's secret. The
