@@ -40,8 +40,9 @@ from sagopalgo.testing.procs import PrivateMariaDB
 pytestmark = [pytest.mark.integration, pytest.mark.xdist_group("faults")]
 
 PRODUCTION_CLAIM_MS = 30_000
-CATCH_UP_LIMIT_S = 6.0
-"""The writer's backoff is at most 2 s; the rest is the database's first answers on a busy box."""
+CATCH_UP_LIMIT_S = 10.0
+"""The writer's backoff is at most 2 s; the rest is the database's first answers on a busy box
+(measured 0.3-0.5 s; 28 s when the writers waited for the 30 s claim)."""
 
 
 def _lot(lot_id: int) -> GateLot:
@@ -186,7 +187,7 @@ async def test_writers_catch_up_within_seconds_of_the_database_coming_back(
             trickle.cancel()
             await asyncio.gather(trickle, return_exceptions=True)
         print(f"catch-up after the database came back: {caught_up_s:.2f} s ({len(rig.accepted)} bids)")
-        assert caught_up_s < CATCH_UP_LIMIT_S
+        assert caught_up_s < CATCH_UP_LIMIT_S, f"caught up only after {caught_up_s:.1f} s"
         await rig.wait_stored(5)
         await _no_doubles(rig)
     finally:
