@@ -234,6 +234,43 @@ async def test_an_unacknowledged_entry_is_claimed_by_another_writer(rig: Rig) ->
     assert await rig.log.claim_stale("lives", 20, 10) == []
 
 
+async def test_a_writer_reads_its_own_pending_entries_again_and_no_one_else_does(rig: Rig) -> None:
+    await rig.gate.prime(LOT, {})
+    first = await rig.gate.place(1, bid(1, 10_000), None)
+    second = await rig.gate.place(1, bid(2, 11_000), None)
+    taken = await rig.log.read("failed", 10, 10)
+    assert [e.acceptance for e in taken] == [first, second]
+    assert await rig.log.pending("other", 10) == []
+    again = await rig.log.pending("failed", 10)
+    assert [e.entry_id for e in again] == [e.entry_id for e in taken], "oldest first"
+    assert [e.entry_id for e in await rig.log.pending("failed", 1)] == [taken[0].entry_id]
+    await rig.log.ack([taken[0].entry_id])
+    assert [e.entry_id for e in await rig.log.pending("failed", 10)] == [taken[1].entry_id]
+    # Re-reading its own entries keeps them its own: a live writer's retries are not "stale".
+    assert await rig.log.claim_stale("other", 60_000, 10) == []
+
+
+async def test_a_read_that_must_not_block_returns_at_once(rig: Rig) -> None:
+    await rig.gate.prime(LOT, {})
+    started = asyncio.get_running_loop().time()
+    assert await asyncio.wait_for(rig.log.read("writer", 10, 0), 2) == []
+    assert asyncio.get_running_loop().time() - started < 1
+
+
+async def test_a_dead_lettered_entry_leaves_the_log_for_good(rig: Rig) -> None:
+    await rig.gate.prime(LOT, {})
+    await rig.gate.place(1, bid(1, 10_000), None)
+    kept = await rig.gate.place(1, bid(2, 11_000), None)
+    poison, good = await rig.log.read("writer", 10, 10)
+    await rig.log.dead_letter(poison, "a test says so")
+    assert rig.log.dead_lettered == 1
+    assert [e.entry_id for e in await rig.log.pending("writer", 10)] == [good.entry_id]
+    await asyncio.sleep(0.05)
+    assert [e.acceptance for e in await rig.log.claim_stale("other", 20, 10)] == [kept]
+    assert await rig.log.read("third", 10, 10) == []
+    assert await rig.log.pending("writer", 10) == []
+
+
 async def test_the_gate_agrees_with_the_rules_on_random_storms(rig: Rig) -> None:
     """Differential test: every answer of the adapter equals the pure rules' answer."""
     rng = random.Random(7)

@@ -4,6 +4,7 @@ The gate rebuilds a lot it lost from the database (``GateMiss`` → prime); the 
 group is gone with the stream, and the writers must recreate it rather than fail every round.
 """
 
+import contextlib
 import uuid
 from dataclasses import replace
 
@@ -12,6 +13,7 @@ import pytest
 from sagopalgo.bidding.adapters.redis import RedisBidGate, RedisBidLog
 from sagopalgo.bidding.domain.gate import BidRequest, GateLot
 from sagopalgo.bidding.ports import GateMiss
+from sagopalgo.kernel.errors import Unavailable
 from sagopalgo.platform.redis import create_redis
 
 OPEN = 1_800_000_000_000
@@ -49,8 +51,20 @@ async def test_the_bid_log_is_read_again_after_redis_lost_everything(private_red
             await gate.place(1, bid(2, 11_000), None)
         await gate.prime(replace(LOT, price=10_000, count=1, leader=1, leader_max=10_000, seq=1), {1: 1})
         after = await gate.place(1, bid(2, 11_000), None)
+        assert await log.pending("writer", 10) == []  # the writer's first call each round
         assert await log.claim_stale("writer", 0, 10) == []
         read = await log.read("writer", 10, 10)
         assert [e.acceptance for e in read] == [after]
+
+        private_redis.stop()
+        private_redis.start()  # empty again, this time with the writer's first call its own pending
+        # The pool's connection died with the server: that call is an outage the writer backs off from.
+        with contextlib.suppress(Unavailable):
+            await log.pending("writer", 10)
+        assert await log.pending("writer", 10) == []
+        state = replace(LOT, price=11_000, count=2, leader=2, leader_max=11_000, seq=2)
+        await gate.prime(state, {1: 1, 2: 2})
+        last = await gate.place(1, bid(1, 12_000), None)
+        assert [e.acceptance for e in await log.read("writer", 10, 10)] == [last]
     finally:
         await redis.aclose()

@@ -84,15 +84,33 @@ class BidGate(Protocol):
 
 
 class BidLog(Protocol):
-    """The consumer side of the durable bid log (a Redis stream with a consumer group)."""
+    """The consumer side of the durable bid log (a Redis stream with a consumer group).
 
-    async def read(self, consumer: str, count: int, block_ms: int) -> list[LogEntry]: ...
+    Every method raises the kernel's ``Unavailable`` when the log's store cannot be reached. An
+    entry that cannot even be decoded is moved aside by the log itself when it is read (as
+    ``dead_letter`` does) and never returned.
+    """
+
+    dead_lettered: int
+    """Entries this process moved aside (``dead_letter`` and undecodable ones)."""
+
+    async def read(self, consumer: str, count: int, block_ms: int) -> list[LogEntry]:
+        """New entries, now pending for ``consumer`` until acknowledged."""
+        ...
+
+    async def pending(self, consumer: str, count: int) -> list[LogEntry]:
+        """Entries ``consumer`` read before but has not acknowledged (its failed writes), oldest first."""
+        ...
 
     async def claim_stale(self, consumer: str, min_idle_ms: int, count: int) -> list[LogEntry]:
         """Entries another consumer read but never acknowledged (it died): now this one's."""
         ...
 
     async def ack(self, entry_ids: Sequence[str]) -> None: ...
+
+    async def dead_letter(self, entry: LogEntry, reason: str) -> None:
+        """Take a poison entry out of the log, kept where an operator can inspect and replay it."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +134,10 @@ class BidRepository(Protocol):
         ...
 
     async def record_many(self, entries: list[LogEntry]) -> int:
-        """Store a round of entries at once; entries stored already are skipped. Returns how many were new."""
+        """Store a round of entries at once; entries stored already are skipped. Returns how many were new.
+
+        Raises ``Unavailable`` when the database cannot be reached (so does the unit of work's commit).
+        """
         ...
 
     async def rebuild(self, lot_id: int) -> tuple[GateLot | None, dict[int, int]]:

@@ -9,6 +9,8 @@ the names to tell which unique constraint a duplicate hit). Every timestamp colu
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -17,16 +19,21 @@ from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import MetaData, event
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Dialect, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.types import TypeEngine
+
+from sagopalgo.kernel.errors import Unavailable
 
 __all__ = [
     "NAMING_CONVENTION",
     "SqlUnitOfWork",
     "UtcDateTime",
     "create_engine",
+    "is_outage",
     "new_metadata",
+    "outage_as_unavailable",
     "session_factory",
     "violated_constraint",
 ]
@@ -134,6 +141,32 @@ def violated_constraint(exc: IntegrityError) -> str:
     if match := _CONSTRAINT.search(text):
         return match.group(1)
     return text
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached or stopped answering.
+
+    Not that a statement was wrong: what the HTTP edge answers with 503. ``OperationalError`` also
+    covers a deadlock or a lock wait timeout, which a retry a moment later gets past as well.
+    """
+    if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError | ConnectionError | TimeoutError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+@contextmanager
+def outage_as_unavailable(what: str = "The database") -> Iterator[None]:
+    """Re-raise an outage (``is_outage``) inside the block as the kernel's ``Unavailable``.
+
+    For callers outside the adapters that must tell an outage from a bad statement (a background
+    worker's retry policy). Other errors pass unchanged.
+    """
+    try:
+        yield
+    except Exception as exc:
+        if is_outage(exc):
+            raise Unavailable(f"{what} is unavailable: {type(exc).__name__}.") from exc
+        raise
 
 
 class SqlUnitOfWork:

@@ -20,11 +20,15 @@ __all__ = ["MemoryBidGate", "MemoryBidLog"]
 
 
 class MemoryBidLog:
+    """The bid log in one process; poison entries are kept in ``dead`` with their reasons."""
+
     def __init__(self) -> None:
         self._new: list[LogEntry] = []
         self._pending: dict[str, tuple[LogEntry, str, float]] = {}
         self._arrived = asyncio.Event()
         self._counter = 0
+        self.dead: list[tuple[LogEntry, str]] = []
+        self.dead_lettered = 0
 
     def next_id(self) -> str:
         self._counter += 1
@@ -54,9 +58,21 @@ class MemoryBidLog:
             self._pending[entry.entry_id] = (entry, consumer, time.monotonic())
         return stale
 
+    async def pending(self, consumer: str, count: int) -> list[LogEntry]:
+        now = time.monotonic()
+        mine = [e for e, owner, _ in self._pending.values() if owner == consumer][:count]
+        for entry in mine:
+            self._pending[entry.entry_id] = (entry, consumer, now)
+        return mine
+
     async def ack(self, entry_ids: Sequence[str]) -> None:
         for entry_id in entry_ids:
             self._pending.pop(entry_id, None)
+
+    async def dead_letter(self, entry: LogEntry, reason: str) -> None:
+        self._pending.pop(entry.entry_id, None)
+        self.dead.append((entry, reason))
+        self.dead_lettered += 1
 
 
 class MemoryBidGate:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import logging
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager
 from importlib.resources import files
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from sagopalgo.bidding.adapters.codec import decode_placement, log_entry
 from sagopalgo.bidding.domain.errors import (
@@ -20,19 +24,26 @@ from sagopalgo.bidding.domain.errors import (
 )
 from sagopalgo.bidding.domain.gate import Acceptance, BidRequest, GateLot
 from sagopalgo.bidding.ports import GateMiss, Idempotency, LogEntry
-from sagopalgo.kernel.errors import DomainError, Invalid
+from sagopalgo.kernel.errors import DomainError, Invalid, Unavailable
 from sagopalgo.platform.redis import BatchedScript
 from sagopalgo.realtime.contract import RETAINED_EVENTS, lot_stream_key
 
-__all__ = ["RedisBidGate", "RedisBidLog", "bid_log_key"]
+__all__ = ["RedisBidGate", "RedisBidLog", "bid_log_key", "dead_letter_key"]
 
 _PLACE = (files("sagopalgo.bidding.adapters") / "place.lua").read_text()
 _PRIME = (files("sagopalgo.bidding.adapters") / "prime.lua").read_text()
 GROUP = "bid-writers"
+_DEAD_KEPT = 100_000
+_log = logging.getLogger("sagopalgo.bidding")
 
 
 def bid_log_key(prefix: str) -> str:
     return f"{prefix}bid:log"
+
+
+def dead_letter_key(prefix: str) -> str:
+    """Where poison bid-log entries are moved aside (``RedisBidLog.dead_letter``)."""
+    return f"{prefix}bid:log:dead"
 
 
 def _text(value: Any) -> str:
@@ -177,11 +188,17 @@ class RedisBidLog:
     had it) has lost the group with the stream. Reads then fail with NOGROUP; the group is created
     again, from the stream's start, so whatever bids the gate took since are all written. Without
     this every writer failed each round for ever, and no bid reached the database again.
+
+    Poison entries go to the dead-letter stream ``PREFIX bid:log:dead`` (``dead_letter_key``): the
+    entry's own fields plus ``entry`` (its id in the log) and ``reason``, added, acknowledged and
+    deleted from the log in one transaction. An operator replays one by ``XADD``-ing its fields back
+    to the log. An entry that cannot be decoded goes there as soon as it is read.
     """
 
     def __init__(self, redis: Redis, *, prefix: str) -> None:
-        self._redis, self._key = redis, bid_log_key(prefix)
+        self._redis, self._key, self._dead = redis, bid_log_key(prefix), dead_letter_key(prefix)
         self._ready = False
+        self.dead_lettered = 0
 
     async def _group(self) -> None:
         if self._ready:
@@ -194,50 +211,93 @@ class RedisBidLog:
         self._ready = True
 
     async def _grouped(self, call: Callable[[], Awaitable[Any]]) -> Any:
-        await self._group()
-        try:
+        with _unavailable():
+            await self._group()
+            try:
+                return await call()
+            except ResponseError as exc:
+                if "NOGROUP" not in str(exc):
+                    raise
+            self._ready = False
+            await self._group()
             return await call()
-        except ResponseError as exc:
-            if "NOGROUP" not in str(exc):
-                raise
-        self._ready = False
-        await self._group()
-        return await call()
 
-    @staticmethod
-    def _entries(raw: Sequence[Any]) -> list[LogEntry]:
-        out = []
-        for entry_id, fields in raw:
-            if not fields:  # deleted while pending
+    async def _entries(self, raw: Sequence[Any]) -> list[LogEntry]:
+        out, gone = [], []
+        for raw_id, fields in raw:
+            entry_id = _text(raw_id)
+            if not fields:  # deleted while pending (nothing else deletes an unacknowledged entry)
+                gone.append(entry_id)
                 continue
             f = {_text(k): v for k, v in fields.items()}
-            out.append(
-                log_entry(
-                    _text(entry_id),
+            try:
+                entry = log_entry(
+                    entry_id,
                     int(_text(f["lot"])),
                     int(_text(f["b"])),
                     int(_text(f["m"])),
                     int(_text(f["t"])),
                     f["j"],
                 )
-            )
+            except Exception as exc:  # whatever the payload is, it is not a placement
+                await self._bury(entry_id, f, f"undecodable: {type(exc).__name__}: {exc}")
+                continue
+            out.append(entry)
+        if gone:
+            with _unavailable():
+                await self._redis.xack(self._key, GROUP, *gone)
         return out
 
     async def read(self, consumer: str, count: int, block_ms: int) -> list[LogEntry]:
+        # BLOCK 0 would wait for ever: not blocking at all is no BLOCK.
+        block = block_ms if block_ms > 0 else None
         answer: Any = await self._grouped(
-            lambda: self._redis.xreadgroup(GROUP, consumer, {self._key: ">"}, count=count, block=block_ms)
+            lambda: self._redis.xreadgroup(GROUP, consumer, {self._key: ">"}, count=count, block=block)
         )
-        return self._entries(answer[0][1]) if answer else []
+        return await self._entries(answer[0][1]) if answer else []
+
+    async def pending(self, consumer: str, count: int) -> list[LogEntry]:
+        # Id 0 reads this consumer's own pending entries rather than new ones.
+        answer: Any = await self._grouped(
+            lambda: self._redis.xreadgroup(GROUP, consumer, {self._key: "0"}, count=count)
+        )
+        return await self._entries(answer[0][1]) if answer else []
 
     async def claim_stale(self, consumer: str, min_idle_ms: int, count: int) -> list[LogEntry]:
         answer: Any = await self._grouped(
             lambda: self._redis.xautoclaim(self._key, GROUP, consumer, min_idle_ms, "0-0", count=count)
         )
-        return self._entries(answer[1])
+        return await self._entries(answer[1])
 
     async def ack(self, entry_ids: Sequence[str]) -> None:
         if entry_ids:
+            with _unavailable():
+                async with self._redis.pipeline(transaction=True) as pipe:
+                    pipe.xack(self._key, GROUP, *entry_ids)
+                    pipe.xdel(self._key, *entry_ids)
+                    await pipe.execute()
+
+    async def dead_letter(self, entry: LogEntry, reason: str) -> None:
+        with _unavailable():
+            raw: Any = await self._redis.xrange(self._key, entry.entry_id, entry.entry_id)
+        fields = {_text(k): v for k, v in raw[0][1].items()} if raw else {"lot": str(entry.lot_id)}
+        await self._bury(entry.entry_id, fields, reason)
+
+    async def _bury(self, entry_id: str, fields: dict[str, Any], reason: str) -> None:
+        with _unavailable():
             async with self._redis.pipeline(transaction=True) as pipe:
-                pipe.xack(self._key, GROUP, *entry_ids)
-                pipe.xdel(self._key, *entry_ids)
+                dead: dict[Any, Any] = {**fields, "entry": entry_id, "reason": reason[:500]}
+                pipe.xadd(self._dead, dead, maxlen=_DEAD_KEPT)
+                pipe.xack(self._key, GROUP, entry_id)
+                pipe.xdel(self._key, entry_id)
                 await pipe.execute()
+        self.dead_lettered += 1
+        _log.error("bid-log entry %s moved to %s: %s", entry_id, self._dead, reason)
+
+
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    try:
+        yield
+    except (RedisConnectionError, RedisTimeoutError) as exc:
+        raise Unavailable(f"Redis (the bid log) is unavailable: {type(exc).__name__}.") from exc

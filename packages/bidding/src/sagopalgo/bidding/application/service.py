@@ -33,13 +33,24 @@ from sagopalgo.bidding.ports import (
     MyBid,
 )
 from sagopalgo.kernel.clock import Clock
-from sagopalgo.kernel.errors import Invalid, NotFound
+from sagopalgo.kernel.errors import Invalid, NotFound, Unavailable
 from sagopalgo.kernel.identity import Principal
 from sagopalgo.kernel.paging import Page, PageRequest
 
-__all__ = ["BidResult", "BiddingService", "WriterStats"]
+__all__ = ["POISON_ATTEMPTS", "BidResult", "BiddingService", "WriterStalled", "WriterStats"]
 
 _log = logging.getLogger("sagopalgo.bidding")
+
+POISON_ATTEMPTS = 5
+"""Failures (not outages) after which a bid-log entry is moved to the dead letters."""
+
+
+class WriterStalled(Exception):
+    """A bid-log round stored nothing while some of its entries failed (not an outage)."""
+
+    def __init__(self, entry_ids: list[str]) -> None:
+        super().__init__(f"entries {', '.join(entry_ids[:5])}{' ...' if len(entry_ids) > 5 else ''} failed")
+        self.entry_ids = entry_ids
 
 
 def _ms(at: datetime) -> int:
@@ -101,6 +112,7 @@ class BiddingService:
         self._max_krw, self._extension_ms = max_krw, extension_ms
         self._on_recorded = on_recorded
         self.writer_stats = WriterStats()
+        self._failures: dict[str, int] = {}
 
     # ------------------------------------------------------------------ placing
     async def place_bid(
@@ -223,36 +235,96 @@ class BiddingService:
     async def write_log(
         self, consumer: str, *, batch: int = 200, block_ms: int = 1_000, stale_ms: int = 30_000
     ) -> int:
-        """One round: take over entries a dead writer left, read new ones, store them, acknowledge.
+        """One round: own pending entries, a dead writer's, then new ones; store, acknowledge.
 
-        A round's entries are stored in one transaction (a spike of bids costs one commit per round,
-        not per bid, which keeps the lag from growing with the rate). If that transaction fails the
-        entries are tried one by one, so one bad entry cannot hold back the rest: it stays pending
-        and is retried later. Only committed entries are acknowledged.
+        Returns how many entries were stored.
+
+        Own pending entries come first, so a writer whose writes failed (the database was down)
+        catches up as soon as the database is back, whatever ``stale_ms`` is. A round's entries are
+        stored in one transaction (a spike of bids costs one commit per round, not per bid, which
+        keeps the lag from growing with the rate). Writes are idempotent (a unique bid id): an entry
+        delivered again is never stored twice. Only committed entries are acknowledged.
+
+        If the database is unavailable the round raises ``Unavailable`` and its entries stay
+        pending. If the transaction fails otherwise, the entries are tried one by one so one bad
+        entry cannot hold back the rest; a failure counts against an entry only in a round where
+        another entry was stored (so an error that fails every entry never condemns any), and after
+        ``POISON_ATTEMPTS`` such failures the entry is moved to the log's dead letters. A round that
+        stored nothing while entries failed raises ``WriterStalled``.
         """
-        entries = await self._log.claim_stale(consumer, stale_ms, batch)
-        entries += await self._log.read(consumer, batch, block_ms if not entries else 0)
+        entries = await self._log.pending(consumer, batch)
+        if len(entries) < batch:
+            entries += await self._log.claim_stale(consumer, stale_ms, batch - len(entries))
+        if len(entries) < batch:
+            entries += await self._log.read(consumer, batch - len(entries), 0 if entries else block_ms)
+        entries = list({e.entry_id: e for e in entries}.values())  # a claim may return an own entry
         if not entries:
             return 0
+        failed: list[tuple[LogEntry, Exception]] = []
         try:
             await self._record(entries)
             done = entries
-        except Exception:
-            _log.warning("bid-log batch failed; storing its entries one by one", exc_info=True)
-            done = []
-            for entry in entries:
-                try:
-                    await self._record([entry])
-                    done.append(entry)
-                except Exception:
-                    _log.exception("bid-log entry %s could not be stored; it stays pending", entry.entry_id)
+        except Unavailable:
+            raise
+        except Exception as exc:  # which entry is to blame is found one by one
+            _log.debug("bid-log round of %d failed (%s); storing its entries one by one", len(entries), exc)
+            done, failed = await self._record_each(entries)
+        await self._finish(done)
+        if failed and not done:
+            raise WriterStalled([e.entry_id for e, _ in failed])
+        for entry, error in failed:
+            await self._count_failure(entry, error)
+        return len(done)
+
+    async def _record_each(
+        self, entries: list[LogEntry]
+    ) -> tuple[list[LogEntry], list[tuple[LogEntry, Exception]]]:
+        done: list[LogEntry] = []
+        failed: list[tuple[LogEntry, Exception]] = []
+        for entry in entries:
+            try:
+                await self._record([entry])
+                done.append(entry)
+            except Unavailable:
+                # Down half-way: keep what was stored; the rest stays pending for the next round.
+                await self._finish(done)
+                raise
+            except Exception as exc:  # counted against the entry, see write_log
+                failed.append((entry, exc))
+        return done, failed
+
+    async def _finish(self, done: list[LogEntry]) -> None:
+        if not done:
+            return
         now_ms = _ms(self._clock.now())
         for entry in done:
             self.writer_stats.lags_ms.append(now_ms - entry.placed_at_ms)
+            self._failures.pop(entry.entry_id, None)
         self.writer_stats.written += len(done)
         await self._log.ack([e.entry_id for e in done])
         await self._report(done)
-        return len(done)
+
+    async def _count_failure(self, entry: LogEntry, exc: Exception) -> None:
+        if len(self._failures) > 10_000:  # entries another writer took over never come back here
+            self._failures.clear()
+        attempts = self._failures.get(entry.entry_id, 0) + 1
+        if attempts < POISON_ATTEMPTS:
+            self._failures[entry.entry_id] = attempts
+            _log.warning(
+                "bid-log entry %s not stored (attempt %d of %d; it stays pending): %s",
+                entry.entry_id,
+                attempts,
+                POISON_ATTEMPTS,
+                exc,
+            )
+            return
+        self._failures.pop(entry.entry_id, None)
+        await self._log.dead_letter(entry, f"failed {attempts} times: {type(exc).__name__}: {exc}"[:500])
+
+    @property
+    def dead_lettered(self) -> int:
+        """Bid-log entries this process moved aside as poison (README, Operations)."""
+        return self._log.dead_lettered
 
     async def _record(self, entries: list[LogEntry]) -> None:
         async with self._uow() as uow:
@@ -282,6 +354,7 @@ class BiddingService:
         block_ms: int = 250,
         batch: int = 200,
         linger_ms: int = 20,
+        backoff_ms: tuple[int, int] = (100, 2_000),
     ) -> None:
         """Write rounds until ``stop`` is set; the round under way finishes first.
 
@@ -292,17 +365,40 @@ class BiddingService:
         and a catalog update per lot on the API's own event loop, and at a thousand bids a second
         rounds of one or two bids took an eighth of the process's CPU from the bids themselves.
         The linger adds at most that much to the writer's lag.
+
+        A failed round (a dependency down, or nothing stored while entries failed) is retried after
+        a pause that doubles from ``backoff_ms[0]`` up to ``backoff_ms[1]``; the first failure logs
+        one warning and the first round that succeeds after it one info line, whatever the number
+        of rounds in between.
         """
+        first_ms, most_ms = backoff_ms
+        failing_since: float | None = None
+        failed_rounds = 0
+        loop = asyncio.get_running_loop()
         while not stop.is_set():
             try:
                 written = await self.write_log(consumer, batch=batch, stale_ms=stale_ms, block_ms=block_ms)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # a database or Redis blip: entries stay pending and are retried
-                _log.warning("bid-log writer round failed; retrying", exc_info=True)
+            except Exception as exc:  # entries stay pending and are retried first
+                if failing_since is None:
+                    failing_since = loop.time()
+                    if isinstance(exc, Unavailable | WriterStalled):
+                        _log.warning("bid-log writer cannot write (%s); retrying with backoff", exc)
+                    else:
+                        _log.warning("bid-log writer round failed; retrying with backoff", exc_info=True)
+                failed_rounds += 1
+                pause = min(most_ms, first_ms * 2 ** min(failed_rounds - 1, 30)) / 1000
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 1)
+                    await asyncio.wait_for(stop.wait(), pause)
                 continue
+            if failing_since is not None:
+                _log.info(
+                    "bid-log writer writing again after %.1f s (%d failed rounds)",
+                    loop.time() - failing_since,
+                    failed_rounds,
+                )
+                failing_since, failed_rounds = None, 0
             if 0 < written < batch and linger_ms:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), linger_ms / 1000)

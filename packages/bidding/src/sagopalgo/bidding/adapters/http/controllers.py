@@ -152,6 +152,8 @@ class BidWriterOut(msgspec.Struct, rename="camel"):
     lag_p50_ms: int | None
     lag_p99_ms: int | None
     """Accepted by the gate → committed to the database, over the last 100,000 entries."""
+    dead_lettered: int = 0
+    """Poison entries this process moved out of the bid log (README, Operations); alert on any."""
 
 
 class BidWriterController(Controller):
@@ -164,4 +166,4 @@ class BidWriterController(Controller):
     @get("/", exclude_from_auth=True, summary="This process's bid-log writer: entries written and lag")
     async def bid_writer(self, bidding: NamedDependency[BiddingService]) -> BidWriterOut:
         stats = bidding.writer_stats
-        return BidWriterOut(stats.written, stats.percentile(50), stats.percentile(99))
+        return BidWriterOut(stats.written, stats.percentile(50), stats.percentile(99), bidding.dead_lettered)

@@ -22,6 +22,7 @@ readers then take no gap locks that would stall the gates' inserts.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -37,10 +38,12 @@ from sagopalgo.bidding.domain.errors import IdempotencyKeyReused
 from sagopalgo.bidding.domain.gate import Acceptance, BidRequest, GateLot, judge
 from sagopalgo.bidding.ports import EventPublisher, GateMiss, Idempotency, LogEntry
 from sagopalgo.kernel.errors import Unavailable
+from sagopalgo.platform.sql import outage_as_unavailable
 
 __all__ = ["SqlBidGate", "SqlBidLog"]
 
 _ISOLATION = "READ COMMITTED"
+_log = logging.getLogger("sagopalgo.bidding")
 
 
 def _wall_ms() -> int:
@@ -287,14 +290,23 @@ class SqlBidLog:
     """The outbox ``bidding_gate_log`` read like the Redis consumer group: claim, write, delete.
 
     A reader claims unclaimed rows oldest first (``FOR UPDATE SKIP LOCKED``, so readers never wait on
-    each other), naming itself and the claim time; ``claim_stale`` takes over rows claimed longer ago
-    than the given idle time; ``ack`` deletes rows. With nothing to read, ``read`` polls every
-    ``poll_ms`` until ``block_ms`` has passed.
+    each other), naming itself and the claim time; ``pending`` reclaims the rows it claimed before;
+    ``claim_stale`` takes over rows claimed longer ago than the given idle time; ``ack`` deletes
+    rows. With nothing to read, ``read`` polls every ``poll_ms`` until ``block_ms`` has passed.
+
+    A poison row stays in the table as a dead letter: claimed by ``DEAD_LETTER`` at a time no claim
+    ever reaches, so nothing reads it again (an operator releases it by setting ``consumer`` NULL).
+    An undecodable row is made one when it is read. A database that cannot be reached raises
+    ``Unavailable``.
     """
+
+    DEAD_LETTER = "dead-letter"
+    _NEVER = 2**62
 
     def __init__(self, engine: AsyncEngine, *, poll_ms: int = 20) -> None:
         self._engine = engine.execution_options(isolation_level=_ISOLATION)
         self._poll_s = poll_ms / 1000
+        self.dead_lettered = 0
 
     async def read(self, consumer: str, count: int, block_ms: int) -> list[LogEntry]:
         deadline = time.monotonic() + block_ms / 1000
@@ -305,6 +317,9 @@ class SqlBidLog:
                 return entries
             await asyncio.sleep(min(self._poll_s, left))
 
+    async def pending(self, consumer: str, count: int) -> list[LogEntry]:
+        return await self._claim(consumer, count, gate_log.c.consumer == consumer)
+
     async def claim_stale(self, consumer: str, min_idle_ms: int, count: int) -> list[LogEntry]:
         claimed_before = _wall_ms() - min_idle_ms
         stale = and_(gate_log.c.consumer.is_not(None), gate_log.c.claimed_at_ms <= claimed_before)
@@ -313,28 +328,49 @@ class SqlBidLog:
     async def ack(self, entry_ids: Sequence[str]) -> None:
         ids = [int(entry_id) for entry_id in entry_ids]
         if ids:
+            with outage_as_unavailable():
+                async with self._engine.begin() as conn:
+                    await conn.execute(delete(gate_log).where(gate_log.c.id.in_(ids)))
+
+    async def dead_letter(self, entry: LogEntry, reason: str) -> None:
+        await self._bury(int(entry.entry_id), reason)
+
+    async def _bury(self, row_id: int, reason: str) -> None:
+        with outage_as_unavailable():
             async with self._engine.begin() as conn:
-                await conn.execute(delete(gate_log).where(gate_log.c.id.in_(ids)))
+                await conn.execute(
+                    update(gate_log)
+                    .where(gate_log.c.id == row_id)
+                    .values(consumer=self.DEAD_LETTER, claimed_at_ms=self._NEVER)
+                )
+        self.dead_lettered += 1
+        _log.error("bid-log entry %s left in bidding_gate_log as a dead letter: %s", row_id, reason)
 
     async def _claim(self, consumer: str, count: int, which: ColumnElement[bool]) -> list[LogEntry]:
         if count < 1:
             return []
-        async with self._engine.begin() as conn:
-            rows = (
-                await conn.execute(
-                    select(gate_log)
-                    .where(which)
-                    .order_by(gate_log.c.id)
-                    .limit(count)
-                    .with_for_update(skip_locked=True)
-                )
-            ).all()
-            if rows:
-                await conn.execute(
-                    update(gate_log)
-                    .where(gate_log.c.id.in_([r.id for r in rows]))
-                    .values(consumer=consumer, claimed_at_ms=_wall_ms())
-                )
-        return [
-            log_entry(str(r.id), r.lot_id, r.bidder_id, r.max_amount, r.placed_at_ms, r.payload) for r in rows
-        ]
+        with outage_as_unavailable():
+            async with self._engine.begin() as conn:
+                rows = (
+                    await conn.execute(
+                        select(gate_log)
+                        .where(which)
+                        .order_by(gate_log.c.id)
+                        .limit(count)
+                        .with_for_update(skip_locked=True)
+                    )
+                ).all()
+                if rows:
+                    await conn.execute(
+                        update(gate_log)
+                        .where(gate_log.c.id.in_([r.id for r in rows]))
+                        .values(consumer=consumer, claimed_at_ms=_wall_ms())
+                    )
+        out = []
+        for r in rows:
+            try:
+                entry = log_entry(str(r.id), r.lot_id, r.bidder_id, r.max_amount, r.placed_at_ms, r.payload)
+                out.append(entry)
+            except Exception as exc:  # whatever the payload is, it is not a placement
+                await self._bury(r.id, f"undecodable: {type(exc).__name__}: {exc}")
+        return out

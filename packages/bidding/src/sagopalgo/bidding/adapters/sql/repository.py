@@ -13,7 +13,7 @@ from sagopalgo.bidding.adapters.sql.tables import bids, lot_states
 from sagopalgo.bidding.domain.gate import GateLot
 from sagopalgo.bidding.ports import BidHistoryItem, LogEntry, MyBid
 from sagopalgo.kernel.paging import Page, PageRequest
-from sagopalgo.platform.sql import SqlUnitOfWork
+from sagopalgo.platform.sql import SqlUnitOfWork, outage_as_unavailable
 
 __all__ = ["SqlBidRepository", "SqlBiddingUnitOfWork", "from_ms", "to_ms"]
 
@@ -39,7 +39,12 @@ class SqlBidRepository:
         One query finds the entries stored before (a replayed or reclaimed entry: its bids are all
         there or none is, since an entry is written in one transaction), one multi-row insert adds
         the new bids, and each lot's state moves once, to the newest state the round carries.
+        A database that cannot be reached raises ``Unavailable`` (the writer's cue to back off).
         """
+        with outage_as_unavailable():
+            return await self._record_many(entries)
+
+    async def _record_many(self, entries: list[LogEntry]) -> int:
         ids = [b.bid_id for e in entries for b in e.acceptance.placed]
         known: set[str] = set()
         if ids:
@@ -165,3 +170,8 @@ class SqlBiddingUnitOfWork(SqlUnitOfWork):
         self.bids = SqlBidRepository(session)
         self.awards = SqlAwardRepository(session)
         self.runs = SqlDayRunJournal(session)
+
+    async def commit(self) -> None:
+        """Commit; a database that went away meanwhile raises ``Unavailable``."""
+        with outage_as_unavailable():
+            await super().commit()
