@@ -33,6 +33,7 @@ from tests.integration.helpers import (
     upload_photo,
 )
 from tests.integration.test_live_status import GUARD_S, Site, list_lot, seller_of, served
+from tests.integration.web_helpers import Web
 
 DAY = date(2026, 11, 26)
 OPEN_AT = datetime(2026, 11, 26, 10, 0, tzinfo=SEOUL).astimezone(UTC)
@@ -194,3 +195,24 @@ async def test_the_sse_document_lists_the_refusal(deployment: dict[str, Any]) ->
     responses = app.openapi_schema.to_schema()["paths"]["/sse/v1/lots/{lot_id}/events"]["get"]["responses"]
     assert "429" in responses
     assert list(responses["429"]["content"]) == ["application/problem+json"]
+
+
+async def test_the_bid_form_spends_the_same_budget(market: dict[str, Any]) -> None:
+    """A browser's bids count with the API's: the page refuses the fourth with 429 and says so."""
+    api, lot = market["api"], market["lot"]
+    web = Web(api)
+    ident = await web.sign_up()
+    pair = await api.post("/api/v1/auth/token", json={"email": ident["email"], "password": PASSWORD})
+    token = pair.json()["accessToken"]
+    for amount in (10_000, 12_000):
+        assert (await _bid(api, lot, token, {"amount": amount})).status_code in (201, 409)
+    await web.get(f"/lots/{lot}")
+    placed = await web.post(f"/lots/{lot}/bids", {"amount": "20,000"}, htmx=True)
+    assert placed.status_code == 409, placed.text  # the leader already: refused, and counted
+    before = await _state(api, lot)
+    refused = await web.post(f"/lots/{lot}/bids", {"amount": "30,000"}, htmx=True)
+    assert refused.status_code == 429
+    assert 'data-code="RATE_LIMITED"' in refused.text
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert_problem(await _bid(api, lot, token, {"amount": 30_000}), 429, "RATE_LIMITED")
+    assert await _state(api, lot) == before
