@@ -11,6 +11,9 @@ Runs, in one go, against one API process at a time:
     under 25 ms at 1,000/s;
 (3) the bid-log writer's lag, accepted -> committed, p50/p99, as the API process measures it
     (``GET /health/bid-writer``).
+The per-user bid limit runs lifted (``LOAD_LIMITS``: it reserves slices from Redis but never
+refuses); ``--limiter both`` also runs the Redis gate with it off (``BID_RATE_LIMIT_PER_MINUTE=0``)
+to show what it costs.
 Needs MariaDB at SAGOPALGO_TEST_MARIADB_URL and Redis at SAGOPALGO_TEST_REDIS_URL (the test
 defaults). It creates and drops a database of its own.
 """
@@ -119,8 +122,14 @@ async def open_loop(
 
 
 async def run_gate(
-    database_url: str, gate: str, seconds: float, *, open_loop_rates: tuple[int, ...]
+    database_url: str,
+    gate: str,
+    seconds: float,
+    *,
+    open_loop_rates: tuple[int, ...],
+    limiter: bool = True,
 ) -> tuple[float, dict[str, object]]:
+    label = gate if limiter else f"{gate} (bid limiter off)"
     env = {
         "SAGOPALGO_DATABASE_URL": database_url,
         "SAGOPALGO_REDIS_URL": redis_server_url(),
@@ -128,8 +137,8 @@ async def run_gate(
         "SAGOPALGO_JWT_SECRET": SECRET,
         "SAGOPALGO_DATABASE_POOL_SIZE": "20",
         "SAGOPALGO_BID_GATE": gate,
-    }
-    api = Service("api", env)
+    } | ({} if limiter else {"SAGOPALGO_BID_RATE_LIMIT_PER_MINUTE": "0"})
+    api = Service("api", env)  # the rate limits lifted (LOAD_LIMITS) unless turned off above
     try:
         api.wait_ready()
         connector = aiohttp.TCPConnector(limit=1_000)
@@ -140,18 +149,18 @@ async def run_gate(
             market = await seed_market(database_url, SECRET, bidders=200, minutes_open=30)
             await closed_loop(client, api.base, market, 1)  # warm up: connections, caches, JIT-free paths
             throughput = await closed_loop(client, api.base, market, seconds)
-            print(f"closed loop, 200 bidders, {gate:>5} gate: {throughput:8,.0f} bids/s")
+            print(f"closed loop, 200 bidders, {label:>5} gate: {throughput:8,.0f} bids/s")
             for rate in open_loop_rates:
                 lat = await open_loop(client, api.base, market, rate, seconds / 2)
                 print(
-                    f"open loop {rate:>5}/s offered, {gate} gate: p50 {pct(lat, 50):6.1f} ms"
+                    f"open loop {rate:>5}/s offered, {label} gate: p50 {pct(lat, 50):6.1f} ms"
                     f"  p95 {pct(lat, 95):6.1f} ms  p99 {pct(lat, 99):6.1f} ms  (n={len(lat)})"
                 )
             await asyncio.sleep(1.5)  # let the writer drain what was accepted last
             async with client.get(f"{api.base}/health/bid-writer") as response:
                 writer: dict[str, object] = await response.json()
             print(
-                f"bid-log writer, {gate} gate: {writer['written']} entries committed,"
+                f"bid-log writer, {label} gate: {writer['written']} entries committed,"
                 f" lag p50 {writer['lagP50Ms']} ms  p99 {writer['lagP99Ms']} ms"
             )
             return throughput, writer
@@ -159,16 +168,21 @@ async def run_gate(
         api.stop()
 
 
-async def main(database_url: str, seconds: float) -> None:
+async def main(database_url: str, seconds: float, limiter: str) -> None:
     baseline, _ = await run_gate(database_url, "sql", seconds, open_loop_rates=())
     redis, _ = await run_gate(database_url, "redis", seconds, open_loop_rates=(500, 1_000))
     verdict = "meets" if redis >= 3 * baseline else "MISSES"
     print(f"Redis gate / row-lock baseline: {redis / baseline:.2f}x ({verdict} the 3x target)")
+    if limiter == "both":
+        off, _ = await run_gate(database_url, "redis", seconds, open_loop_rates=(1_000,), limiter=False)
+        print(f"Redis gate with the bid limiter / without: {redis / off:.2f}x the throughput")
 
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8)
+    parser.add_argument("--limiter", choices=("on", "both"), default="on")
+    args = parser.parse_args()
     with private_database("bench") as url:
         upgrade(url)
-        uvloop.run(main(url, parser.parse_args().seconds))  # the client's loop must not be the bottleneck
+        uvloop.run(main(url, args.seconds, args.limiter))  # the client's loop must not be the bottleneck

@@ -371,6 +371,7 @@ async def main(
         "SAGOPALGO_REDIS_PREFIX": prefix,
         "SAGOPALGO_JWT_SECRET": SECRET,
     }
+    # Service lifts the rate limits (LOAD_LIMITS): every connection here comes from 127.0.0.1.
     api, sse = Service("api", env), Service("sse", env)
     pool: ClientPool | None = None
     try:

@@ -13,6 +13,7 @@ from sagopalgo.api.app import create_app
 from sagopalgo.kernel.clock import ManualClock
 from sagopalgo.platform.settings import Settings, load_settings
 from sagopalgo.testing.plugin import MOTO_ACCESS_KEY, MOTO_SECRET_KEY, moto_client
+from sagopalgo.testing.procs import LOAD_LIMIT_SETTINGS
 
 JWT_SECRET = "integration-test-secret-0123456789-abcdef"
 
@@ -79,7 +80,9 @@ def api_settings(deployment: dict[str, Any], **overrides: Any) -> Settings:
         {},
         **{
             "jwt_secret": JWT_SECRET,
-            "auth_rate_limit_per_minute": 10_000,
+            # Tests drive load from one address with one clock that rarely moves; the limits' own
+            # tests set theirs.
+            **LOAD_LIMIT_SETTINGS,
             # Tests move lots through the day themselves; the schedule's own tests turn it on.
             "schedule": "off",
             # Payment tests reconcile when they mean to (a background pass would race them).

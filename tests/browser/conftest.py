@@ -23,7 +23,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, Playwright, sync_playwright
 
 from sagopalgo.testing.plugin import CHROMIUM
-from sagopalgo.testing.procs import BIN, free_port
+from sagopalgo.testing.procs import BIN, LOAD_LIMITS, free_port
 
 FLAGS = [
     "--no-sandbox",
@@ -51,7 +51,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     """``sagopalgo demo --fresh`` on free ports, ready when both services say so."""
     api_port, sse_port = free_port(), free_port()
     data = tmp_path_factory.mktemp("browser-demo")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAGOPALGO_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAGOPALGO_")} | LOAD_LIMITS
     log = (data / "demo.log").open("w")
     proc = subprocess.Popen(
         [

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from sagopalgo.testing.procs import LOAD_LIMITS
+
 pytestmark = pytest.mark.xdist_group("demo")
 
 BIN = Path(sys.executable).parent / "sagopalgo"
@@ -31,7 +33,7 @@ def _free_port() -> int:
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     api_port, sse_port = _free_port(), _free_port()
     data = tmp_path_factory.mktemp("demo")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SAGOPALGO_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SAGOPALGO_")} | LOAD_LIMITS
     proc = subprocess.Popen(
         [str(BIN), "demo", "--port", str(api_port), "--sse-port", str(sse_port), "--data-dir", str(data)],
         stdout=subprocess.PIPE,

@@ -68,11 +68,11 @@ class Site:
 
 @asynccontextmanager
 async def served(
-    deployment: dict[str, Any], clock: ManualClock, *, direct: bool = True
+    deployment: dict[str, Any], clock: ManualClock, *, direct: bool = True, **overrides: Any
 ) -> AsyncIterator[Site]:
     """Both services on free ports; ``direct``: the SSE service writes events to the transport
     itself, as ``sagopalgo serve sse`` does (else through ASGI ``send``, its fallback)."""
-    settings = api_settings(deployment)
+    settings = api_settings(deployment, **overrides)
     bus = None if settings.redis_url else LocalBus()
     api_app = create_api(settings, clock=clock, bus=bus)
     sse_app = create_sse(settings, clock=clock, events=bus.events if bus else None)

@@ -80,6 +80,20 @@ class Settings(msgspec.Struct, kw_only=True, frozen=True):
     still ends access within seconds rather than at the token's 15-minute expiry.
     """
     auth_rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 10
+    bid_rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=0, le=100_000_000)] = 60
+    """Bids (and maximum-bid changes) per user per minute, across all API processes (0: no limit).
+
+    60 is one a second for a whole minute: a person clicking never gets near it (the house bids for
+    a maximum without any request), while a script hammering the gate is stopped within a second.
+    """
+    sse_rate_limit_per_minute: Annotated[int, msgspec.Meta(ge=0, le=100_000_000)] = 300
+    """New event-stream connections per client address per minute, across SSE processes (0: no limit).
+
+    Generous because many people may share one address (mobile carriers' NAT, an office) and a
+    browser reconnects on its own after every drop; it stops reconnect loops and connection floods.
+    """
+    sse_streams_per_client: Annotated[int, msgspec.Meta(ge=0, le=10_000_000)] = 100
+    """Event streams one client address may hold open at once on one SSE process (0: no limit)."""
     max_request_bytes: Annotated[int, msgspec.Meta(ge=1024, le=64 * 1024 * 1024)] = 1024 * 1024
     max_request_head_bytes: Annotated[int, msgspec.Meta(ge=4096, le=1024 * 1024)] = 16 * 1024
     """The request line and header lines together; a longer head is answered 431 by ``serve``."""

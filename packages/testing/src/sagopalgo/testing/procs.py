@@ -21,6 +21,20 @@ import httpx
 
 BIN = Path(sys.executable).parent / "sagopalgo"
 
+LOAD_LIMIT_SETTINGS: dict[str, int] = {
+    "auth_rate_limit_per_minute": 100_000,
+    "bid_rate_limit_per_minute": 100_000_000,
+    "sse_rate_limit_per_minute": 100_000_000,
+    "sse_streams_per_client": 10_000_000,
+}
+"""Rate limits lifted for whatever drives load from one address (tests, benchmarks, storms).
+
+The limiters still run (a lifted limit costs what a real one does); they just never refuse. The
+tests of the limits themselves set their own.
+"""
+LOAD_LIMITS: dict[str, str] = {f"SAGOPALGO_{k.upper()}": str(v) for k, v in LOAD_LIMIT_SETTINGS.items()}
+"""``LOAD_LIMIT_SETTINGS`` as the environment of a ``sagopalgo serve`` or ``demo`` process."""
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -29,7 +43,11 @@ def free_port() -> int:
 
 
 class Service:
-    """``sagopalgo serve api|sse`` in its own process group, ready when ``/health/ready`` says so."""
+    """``sagopalgo serve api|sse`` in its own process group, ready when ``/health/ready`` says so.
+
+    Its rate limits are lifted (``LOAD_LIMITS``: everything that starts one drives load from
+    127.0.0.1) unless ``env`` sets them.
+    """
 
     def __init__(self, kind: str, env: dict[str, str], *, log: Path | None = None) -> None:
         """``log``: append the process's output (JSON lines, WARNING and up) to this file."""
@@ -44,7 +62,7 @@ class Service:
                 [str(BIN), "serve", kind],
                 stdout=out,
                 stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
-                env=clean | {"SAGOPALGO_LOG_LEVEL": "WARNING"} | env | {key: str(self.port)},
+                env=clean | {"SAGOPALGO_LOG_LEVEL": "WARNING"} | LOAD_LIMITS | env | {key: str(self.port)},
                 start_new_session=True,
             )
         finally:

@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from sagopalgo.kernel.clock import Clock, SystemClock
 from sagopalgo.platform.http.app import common_app_kwargs
 from sagopalgo.platform.http.health import ReadinessCheck, health_handlers, redis_check
+from sagopalgo.platform.ratelimit import ConcurrencyLimiter, MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from sagopalgo.platform.redis import create_redis
 from sagopalgo.platform.settings import Settings, load_settings
 from sagopalgo.platform.sql import create_engine, session_factory
@@ -60,8 +61,16 @@ def create_app(
             else events or MemoryLotEventLog()
         )
         hub = LotEventHub(log, frame, heartbeat_s=HEARTBEAT_SECONDS, final=final)
+        # New streams per client address are counted across SSE processes (Redis), open ones per process.
+        rate_limiter: RateLimiter = (
+            RedisRateLimiter(redis, clock, prefix=settings.redis_prefix)
+            if redis
+            else MemoryRateLimiter(clock)
+        )
         app.state.update(
             redis=redis,
+            rate_limiter=rate_limiter,
+            open_streams=ConcurrencyLimiter(),
             readiness_checks=checks,
             sessions=session_factory(engine),
             events=log,

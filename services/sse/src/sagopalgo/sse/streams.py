@@ -34,8 +34,9 @@ from litestar.types import Receive, Scope, Send
 from sagopalgo.catalog.adapters.sql.repository import SqlCatalogUnitOfWork
 from sagopalgo.catalog.contract import LotStatus
 from sagopalgo.kernel.clock import SEOUL
-from sagopalgo.kernel.errors import Invalid, NotFound
+from sagopalgo.kernel.errors import Invalid, NotFound, RateLimited
 from sagopalgo.platform.http.problems import problem_responses
+from sagopalgo.platform.ratelimit import client_address, rate_limit_guard
 from sagopalgo.realtime.application.hub import Dropped, LotEventHub, Subscription
 from sagopalgo.realtime.contract import EVENT_ID_PATTERN, LotEvent, is_event_id
 from sagopalgo.realtime.ports import LotEventLog
@@ -62,6 +63,8 @@ KEEP_ALIVE = b": keep-alive\r\n\r\n"
 a hand-written parser read the heartbeat as the last event's data (``tests/e2e/test_sse_direct``
 failed on it whenever a heartbeat fell inside its run)."""
 _SHORT_READ, _LONG_READ = 20, 1_000
+STREAMS_RETRY_S = 10
+"""``Retry-After`` of a refusal for too many open streams: there is no window, one has to close."""
 DIRECT_BUFFER_LIMIT = 256 * 1024
 """Bytes a connection may have unsent before it counts as fallen behind (~1,000 bid events)."""
 
@@ -185,15 +188,21 @@ class LiveEvents(ASGIResponse):
     task watches for the client leaving, and the hub's subscription is the only queue.
     """
 
-    __slots__ = ("_hub", "_snapshot", "_sub", "_transport")
+    __slots__ = ("_hub", "_release", "_snapshot", "_sub", "_transport")
     _should_set_content_length = False
 
-    def __init__(self, hub: LotEventHub[bytes], sub: Subscription[bytes], snapshot: bytes) -> None:
+    def __init__(
+        self,
+        hub: LotEventHub[bytes],
+        sub: Subscription[bytes],
+        snapshot: bytes,
+        release: Callable[[], None] = lambda: None,
+    ) -> None:
         super().__init__(
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"},
         )
-        self._hub, self._sub, self._snapshot = hub, sub, snapshot
+        self._hub, self._sub, self._snapshot, self._release = hub, sub, snapshot, release
         self._transport: asyncio.Transport | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -201,6 +210,7 @@ class LiveEvents(ASGIResponse):
         try:
             await super().__call__(scope, receive, send)
         finally:
+            self._release()
             await self._hub.unsubscribe(self._sub)
 
     async def send_body(self, send: Send, receive: Receive) -> None:
@@ -252,8 +262,9 @@ class LiveEvents(ASGIResponse):
             media_type="text/event-stream",
             generate_examples=False,
         ),
-        **problem_responses(400, 404),
+        **problem_responses(400, 404, 429),
     },
+    guards=[rate_limit_guard("sse", "sse_rate_limit_per_minute")],
 )
 async def lot_events(
     request: Request[Any, Any, Any],
@@ -270,6 +281,21 @@ async def lot_events(
     # Anything else reached the log as a position: a 500 in process, a Redis error on Redis.
     if last_event_id is not None and not is_event_id(last_event_id):
         raise Invalid("Last-Event-ID is not an event id of this stream.", field="Last-Event-ID")
+    state = request.app.state
+    # The guard counted this connection; here the ones this address holds open on this process.
+    address, open_streams = client_address(request), state.open_streams
+    if not open_streams.acquire(address, state.settings.sse_streams_per_client):
+        raise RateLimited("Too many open streams from this address; close one.", retry_after=STREAMS_RETRY_S)
+    try:
+        return await _live(request, lot_id, last_event_id, lambda: open_streams.release(address))
+    except BaseException:
+        open_streams.release(address)
+        raise
+
+
+async def _live(
+    request: Request[Any, Any, Any], lot_id: int, last_event_id: str | None, release: Callable[[], None]
+) -> LiveEvents:
     hub: LotEventHub[bytes] = request.app.state.hub
     log: LotEventLog = request.app.state.events
     position = last_event_id or await log.last_id(lot_id)
@@ -284,7 +310,7 @@ async def lot_events(
 
     snapshots: Snapshots = request.app.state.snapshots
     first = await snapshots.frame((lot_id, position or ""), build)
-    return LiveEvents(hub, await hub.subscribe(lot_id, position or "0-0"), first)
+    return LiveEvents(hub, await hub.subscribe(lot_id, position or "0-0"), first, release)
 
 
 class StreamsOut(msgspec.Struct, rename="camel"):

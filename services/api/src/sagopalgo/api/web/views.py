@@ -37,8 +37,10 @@ def page(
     )
 
 
-def fragment(name: str, *, status: int = 200, **context: Any) -> Template:
-    return Template(template_name=name, context=context, status_code=status)
+def fragment(
+    name: str, *, status: int = 200, headers: dict[str, str] | None = None, **context: Any
+) -> Template:
+    return Template(template_name=name, context=context, status_code=status, headers=headers)
 
 
 def notice(request: Request[Any, Any, Any], message: str) -> None:

@@ -18,10 +18,24 @@ from sagopalgo.kernel.identity import Principal
 from sagopalgo.kernel.paging import PageRequest
 from sagopalgo.platform.http.params import Id, IdempotencyKey, PageNo, PageSize
 from sagopalgo.platform.http.problems import problem_responses
+from sagopalgo.platform.ratelimit import check_rate, rate_limit_guard, user_key
 
-__all__ = ["BidWriterController", "BidsController", "provide_bidding"]
+__all__ = ["BID_RATE_LIMIT", "BidWriterController", "BidsController", "check_bid_rate", "provide_bidding"]
 
 _AUTH: list[dict[str, list[str]]] = [{"BearerToken": []}]
+
+BID_RATE_LIMIT = rate_limit_guard(
+    "bid", "bid_rate_limit_per_minute", key=user_key, limiter="bid_rate_limiter"
+)
+"""Per user, across API processes; checked before the body is read, so a refusal changes nothing."""
+
+
+async def check_bid_rate(request: Request[Any, Any, Any], user: Principal) -> None:
+    """The same budget as ``BID_RATE_LIMIT``, for callers that know the user only in the handler (pages)."""
+    state = request.app.state
+    await check_rate(
+        state.bid_rate_limiter, f"bid:user:{user.user_id}", state.settings.bid_rate_limit_per_minute
+    )
 
 
 class BidIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -87,8 +101,9 @@ class BidsController(Controller):
         "/lots/{lot_id:int}/bids",
         status_code=HTTP_201_CREATED,
         summary="Bid on an open lot (optionally up to a maximum the house bids for you)",
-        responses=problem_responses(400, 401, 403, 404, 409, 422),
+        responses=problem_responses(400, 401, 403, 404, 409, 422, 429),
         security=_AUTH,
+        guards=[BID_RATE_LIMIT],
     )
     async def place_bid(
         self,

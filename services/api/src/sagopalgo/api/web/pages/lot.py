@@ -15,9 +15,10 @@ from sagopalgo.api.web import views
 from sagopalgo.api.web.messages import for_error
 from sagopalgo.api.web.present import bidder, won
 from sagopalgo.bidding.adapters.events import alias_name
+from sagopalgo.bidding.adapters.http.controllers import check_bid_rate
 from sagopalgo.bidding.application.service import BiddingService, BidResult
 from sagopalgo.catalog.application.service import CatalogService
-from sagopalgo.kernel.errors import DomainError
+from sagopalgo.kernel.errors import DomainError, RateLimited
 from sagopalgo.kernel.identity import Principal
 from sagopalgo.kernel.paging import Page, PageRequest
 from sagopalgo.platform.http.params import Id
@@ -80,8 +81,9 @@ class LotPages(Controller):
         """Place a bid with the API's use case; a refusal says why, in the panel, with its status."""
         form = await request.form()
         amount_text, max_text = views.text(form, "amount"), views.text(form, "maxAmount")
-        status, ok, code = 200, True, None
+        status, ok, code, headers = 200, True, None, None
         try:
+            await check_bid_rate(request, user)  # the API's budget: one per user, whichever door
             amount = views.parse_won(amount_text, field="amount")
             max_amount = views.parse_won(max_text, field="maxAmount") if max_text else None
             result = await bidding.place_bid(
@@ -94,6 +96,8 @@ class LotPages(Controller):
             message = _accepted(result)
         except DomainError as refused:
             status, ok, code, message = status_for(refused), False, refused.code, for_error(refused)
+            if isinstance(refused, RateLimited):
+                headers = {"Retry-After": str(refused.retry_after)}
         panel = {
             "bid_message": message,
             "bid_ok": ok,
@@ -106,12 +110,15 @@ class LotPages(Controller):
             return views.fragment(
                 "_bid_panel.html",
                 status=status,
+                headers=headers,
                 lot=lot,
                 viewer=user,
                 idempotency_key=uuid.uuid4().hex,
                 **panel,
             )
-        return await self._page(request, lot_id, user, catalog, bidding, status=status, **panel)
+        return await self._page(
+            request, lot_id, user, catalog, bidding, status=status, headers=headers, **panel
+        )
 
     async def _page(
         self,
@@ -122,6 +129,7 @@ class LotPages(Controller):
         bidding: BiddingService,
         *,
         status: int = 200,
+        headers: dict[str, str] | None = None,
         **panel: Any,
     ) -> Template:
         lot = await catalog.lot(lot_id)
@@ -131,6 +139,7 @@ class LotPages(Controller):
             "lot.html",
             viewer=viewer,
             status=status,
+            headers=headers,
             lot=lot,
             history=await _history(bidding, lot_id),
             sse_url=settings.sse_base_url,
