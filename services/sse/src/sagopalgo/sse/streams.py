@@ -36,7 +36,7 @@ from sagopalgo.catalog.contract import LotStatus
 from sagopalgo.kernel.clock import SEOUL
 from sagopalgo.kernel.errors import Invalid, NotFound, RateLimited
 from sagopalgo.platform.http.problems import problem_responses
-from sagopalgo.platform.ratelimit import client_address, rate_limit_guard
+from sagopalgo.platform.ratelimit import ConcurrencyLimiter, client_address, rate_limit_guard
 from sagopalgo.realtime.application.hub import Dropped, LotEventHub, Subscription
 from sagopalgo.realtime.contract import EVENT_ID_PATTERN, LotEvent, is_event_id
 from sagopalgo.realtime.ports import LotEventLog
@@ -188,7 +188,7 @@ class LiveEvents(ASGIResponse):
     task watches for the client leaving, and the hub's subscription is the only queue.
     """
 
-    __slots__ = ("_hub", "_release", "_snapshot", "_sub", "_transport")
+    __slots__ = ("_address", "_hub", "_snapshot", "_streams", "_sub", "_transport")
     _should_set_content_length = False
 
     def __init__(
@@ -196,13 +196,19 @@ class LiveEvents(ASGIResponse):
         hub: LotEventHub[bytes],
         sub: Subscription[bytes],
         snapshot: bytes,
-        release: Callable[[], None] = lambda: None,
+        streams: ConcurrencyLimiter | None = None,
+        address: str = "",
     ) -> None:
+        """Hold the stream's frames; ``streams``/``address`` name the open-stream slot freed at its end.
+
+        Two references rather than a closure: at 10,000 connections a closure each was ~2 MiB.
+        """
         super().__init__(
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "Connection": "keep-alive", "X-Accel-Buffering": "no"},
         )
-        self._hub, self._sub, self._snapshot, self._release = hub, sub, snapshot, release
+        self._hub, self._sub, self._snapshot = hub, sub, snapshot
+        self._streams, self._address = streams, address
         self._transport: asyncio.Transport | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -210,7 +216,8 @@ class LiveEvents(ASGIResponse):
         try:
             await super().__call__(scope, receive, send)
         finally:
-            self._release()
+            if self._streams is not None:
+                self._streams.release(self._address)
             await self._hub.unsubscribe(self._sub)
 
     async def send_body(self, send: Send, receive: Receive) -> None:
@@ -287,14 +294,18 @@ async def lot_events(
     if not open_streams.acquire(address, state.settings.sse_streams_per_client):
         raise RateLimited("Too many open streams from this address; close one.", retry_after=STREAMS_RETRY_S)
     try:
-        return await _live(request, lot_id, last_event_id, lambda: open_streams.release(address))
+        return await _live(request, lot_id, last_event_id, open_streams, address)
     except BaseException:
         open_streams.release(address)
         raise
 
 
 async def _live(
-    request: Request[Any, Any, Any], lot_id: int, last_event_id: str | None, release: Callable[[], None]
+    request: Request[Any, Any, Any],
+    lot_id: int,
+    last_event_id: str | None,
+    streams: ConcurrencyLimiter,
+    address: str,
 ) -> LiveEvents:
     hub: LotEventHub[bytes] = request.app.state.hub
     log: LotEventLog = request.app.state.events
@@ -310,7 +321,7 @@ async def _live(
 
     snapshots: Snapshots = request.app.state.snapshots
     first = await snapshots.frame((lot_id, position or ""), build)
-    return LiveEvents(hub, await hub.subscribe(lot_id, position or "0-0"), first, release)
+    return LiveEvents(hub, await hub.subscribe(lot_id, position or "0-0"), first, streams, address)
 
 
 class StreamsOut(msgspec.Struct, rename="camel"):
