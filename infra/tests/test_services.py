@@ -59,6 +59,11 @@ def test_the_api_is_told_where_images_live_and_which_origins_may_call_it(stack: 
     assert env["SAGOPALGO_S3_REGION"] == stack.config.region
     assert env["SAGOPALGO_CDN_BASE_URL"] == f"https://images.{stack.config.domain}"
     assert env["SAGOPALGO_PUBLIC_BASE_URL"] == f"https://{stack.config.domain}"
+    # The lot pages open their streams at the SSE service's public URL: the same host, /sse/* on the ALB.
+    for service in SERVICES:
+        assert _env(stack.containers(f"-{service}")[service])["SAGOPALGO_SSE_PUBLIC_URL"] == (
+            f"https://{stack.config.domain}"
+        )
     assert env["SAGOPALGO_CORS_ORIGINS"].split(",")[0] == f"https://{stack.config.domain}"
     assert env["SAGOPALGO_SEARCH"] == "opensearch", "the lot index is on the stack's OpenSearch domain"
     assert env["SAGOPALGO_ELASTICSEARCH_ANALYZER"] == "ngram"

@@ -291,6 +291,9 @@ def _shared_environment(
         Env.AUCTION_HARD_CAP: cfg.auction.hard_cap,
         Env.PAYMENT_DEADLINE_HOURS: str(cfg.payment_deadline_hours),
         Env.PUBLIC_BASE_URL: cfg.public_url,
+        # The ALB sends /sse/* on the same host to the SSE service: that is where the lot pages open
+        # their live streams (and what their CSP allows, and the SSE service's HSTS keys on).
+        Env.SSE_PUBLIC_URL: cfg.public_url,
         Env.CDN_BASE_URL: cdn,
         Env.CORS_ORIGINS: ",".join(cfg.web_origins),
         Env.S3_BUCKET: bucket,
