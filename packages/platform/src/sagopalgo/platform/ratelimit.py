@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable
 from typing import Any, Protocol
 
 from litestar.connection import ASGIConnection
@@ -24,7 +23,6 @@ from redis.asyncio import Redis
 
 from sagopalgo.kernel.clock import Clock
 from sagopalgo.kernel.errors import RateLimited
-from sagopalgo.kernel.identity import Principal
 
 __all__ = [
     "ConcurrencyLimiter",
@@ -36,7 +34,6 @@ __all__ = [
     "client_address",
     "rate_limit_guard",
     "slice_for",
-    "user_key",
 ]
 
 
@@ -190,12 +187,6 @@ def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     return connection.client.host if connection.client else "unknown"
 
 
-def user_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
-    """The authenticated caller's account (guards run after authentication)."""
-    principal: Principal = connection.user
-    return f"user:{principal.user_id}"
-
-
 async def check_rate(limiter: RateLimiter, key: str, limit: int, *, window_seconds: int = 60) -> None:
     """One hit on ``key``; ``RateLimited`` (429 + ``Retry-After``) past ``limit`` (0: no limit)."""
     if limit <= 0:
@@ -205,24 +196,18 @@ async def check_rate(limiter: RateLimiter, key: str, limit: int, *, window_secon
         raise RateLimited("Too many requests; slow down.", retry_after=retry)
 
 
-def rate_limit_guard(
-    bucket: str,
-    limit_setting: str,
-    *,
-    window_seconds: int = 60,
-    key: Callable[[ASGIConnection[Any, Any, Any, Any]], str] = client_address,
-    limiter: str = "rate_limiter",
-) -> Any:
-    """A Litestar guard limiting each client (or ``key``) to ``settings.<limit_setting>`` hits per window.
+def rate_limit_guard(bucket: str, limit_setting: str, *, window_seconds: int = 60) -> Any:
+    """A Litestar guard limiting each client address to ``settings.<limit_setting>`` hits per window.
 
-    The limiter (``app.state.<limiter>``) and settings come from ``app.state`` so the guard is
-    declared once at import while the limit stays a setting. A guard runs before the body is read.
+    The limiter and settings come from ``app.state`` so the guard is declared once at import while
+    the limit stays a setting. A guard runs before the body is read.
     """
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
         state = connection.app.state
         limit = int(getattr(state.settings, limit_setting))
-        await check_rate(state[limiter], f"{bucket}:{key(connection)}", limit, window_seconds=window_seconds)
+        key = f"{bucket}:{client_address(connection)}"
+        await check_rate(state.rate_limiter, key, limit, window_seconds=window_seconds)
 
     guard.__name__ = f"rate_limit_{bucket}"
     return guard

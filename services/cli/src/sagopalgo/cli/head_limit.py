@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 import msgspec
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from sagopalgo.platform.http.problems import PROBLEM_MEDIA_TYPE, Problem
+from sagopalgo.platform.http.problems import PROBLEM_MEDIA_TYPE, problem_body
 from sagopalgo.platform.http.security import SecurityHeaders
 from sagopalgo.platform.logs import request_id_var
 from sagopalgo.platform.settings import Settings
@@ -82,19 +82,8 @@ class _BoundedHead(HttpToolsProtocol):
     def _refuse(self) -> None:
         self._refused = True
         rid = uuid.uuid4().hex
-        body = msgspec.json.encode(
-            Problem(
-                type=f"urn:sagopalgo:problem:{CODE.lower().replace('_', '-')}",
-                title="Request Header Fields Too Large",
-                status=431,
-                code=CODE,
-                detail=(
-                    f"The request's head is over {self.max_head_bytes} bytes "
-                    f"or {self.max_headers} header lines."
-                ),
-                requestId=rid,
-            )
-        )
+        detail = f"The request's head is over {self.max_head_bytes} bytes or {self.max_headers} header lines."
+        body = msgspec.json.encode(problem_body(431, CODE, detail, request_id=rid))
         headers = {
             "date": formatdate(usegmt=True),
             "content-type": PROBLEM_MEDIA_TYPE,

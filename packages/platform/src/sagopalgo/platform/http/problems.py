@@ -30,6 +30,7 @@ __all__ = [
     "Problem",
     "ProblemField",
     "exception_handlers",
+    "problem_body",
     "problem_response",
     "problem_responses",
     "status_for",
@@ -106,18 +107,41 @@ def problem_response(
     extra: dict[str, Any] | None = None,
     headers: dict[str, str] | None = None,
 ) -> Response[Any]:
+    body = problem_body(
+        status,
+        code,
+        detail,
+        instance=request.scope.get("path", ""),
+        request_id=request_id_for(request.scope),
+        extra=extra,
+    )
+    return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def problem_body(
+    status: int,
+    code: str,
+    detail: str,
+    *,
+    instance: str = "",
+    request_id: str = "",
+    extra: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A problem document's fields; also for answers written below the app (``serve``'s head limit)."""
     body: dict[str, Any] = {
         "type": f"urn:sagopalgo:problem:{code.lower().replace('_', '-')}",
         "title": HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "Error",
         "status": status,
         "code": code,
         "detail": detail,
-        "instance": request.scope.get("path", ""),
-        "requestId": request_id_for(request.scope),
     }
+    if instance:
+        body["instance"] = instance
+    if request_id:
+        body["requestId"] = request_id
     if extra:
         body.update(extra)
-    return Response(content=body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+    return body
 
 
 def _domain_error(request: Request[Any, Any, Any], exc: errors.DomainError) -> Response[Any]:

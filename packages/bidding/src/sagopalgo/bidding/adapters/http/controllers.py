@@ -7,7 +7,9 @@ from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
+from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
@@ -18,24 +20,27 @@ from sagopalgo.kernel.identity import Principal
 from sagopalgo.kernel.paging import PageRequest
 from sagopalgo.platform.http.params import Id, IdempotencyKey, PageNo, PageSize
 from sagopalgo.platform.http.problems import problem_responses
-from sagopalgo.platform.ratelimit import check_rate, rate_limit_guard, user_key
+from sagopalgo.platform.ratelimit import check_rate
 
-__all__ = ["BID_RATE_LIMIT", "BidWriterController", "BidsController", "check_bid_rate", "provide_bidding"]
+__all__ = ["BidWriterController", "BidsController", "check_bid_rate", "provide_bidding"]
 
 _AUTH: list[dict[str, list[str]]] = [{"BearerToken": []}]
 
-BID_RATE_LIMIT = rate_limit_guard(
-    "bid", "bid_rate_limit_per_minute", key=user_key, limiter="bid_rate_limiter"
-)
-"""Per user, across API processes; checked before the body is read, so a refusal changes nothing."""
 
+async def check_bid_rate(connection: ASGIConnection[Any, Any, Any, Any], user: Principal) -> None:
+    """One bid against ``user``'s budget, per user across API processes, whichever door it came by.
 
-async def check_bid_rate(request: Request[Any, Any, Any], user: Principal) -> None:
-    """The same budget as ``BID_RATE_LIMIT``, for callers that know the user only in the handler (pages)."""
-    state = request.app.state
+    The bid route checks it as a guard (before the body is read, so a refusal changes nothing);
+    the web bid form, which knows its user only in the handler, calls it first thing.
+    """
+    state = connection.app.state
     await check_rate(
         state.bid_rate_limiter, f"bid:user:{user.user_id}", state.settings.bid_rate_limit_per_minute
     )
+
+
+async def _bid_rate_guard(connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler) -> None:
+    await check_bid_rate(connection, connection.user)
 
 
 class BidIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
@@ -103,7 +108,7 @@ class BidsController(Controller):
         summary="Bid on an open lot (optionally up to a maximum the house bids for you)",
         responses=problem_responses(400, 401, 403, 404, 409, 422, 429),
         security=_AUTH,
-        guards=[BID_RATE_LIMIT],
+        guards=[_bid_rate_guard],
     )
     async def place_bid(
         self,
