@@ -250,6 +250,38 @@ async def test_facets_count_every_filter_but_their_own(lot_index: LotIndex) -> N
     assert hits.total == facets.total == len(matching)
 
 
+async def test_a_search_counts_and_lists_one_moment_while_lots_change(lot_index: LotIndex) -> None:
+    """The facets and the items of one answer agree even while the index is being written.
+
+    A lot flips between listed and withdrawn, a new version each time, while searches run: each
+    answer must list exactly as many lots as its facets count. (The SQL indexes used to read the
+    two in separate snapshots, so a write landing between them gave an answer whose facets
+    still counted a lot its items no longer held.)
+    """
+    await lot_index.put(LOTS)
+    stop = asyncio.Event()
+
+    async def churn() -> int:
+        version = 0
+        while not stop.is_set():
+            version += 1
+            gone = version % 2 == 1
+            status = "WITHDRAWN" if gone else MOON_JAR.status
+            await lot_index.put([replace(MOON_JAR, version=version, listed=not gone, status=status)])
+            await asyncio.sleep(0)
+        return version
+
+    writer = asyncio.create_task(churn())
+    try:
+        for _ in range(150):
+            hits = await lot_index.search(SearchQuery.of(max_krw=MAX_KRW), PageRequest(1, 100))
+            assert len(hits.items) == hits.total, f"{len(hits.items)} listed, {hits.total} counted"
+    finally:
+        stop.set()
+        writes = await writer
+    assert writes > 10, "the index was written while it was searched"
+
+
 async def test_a_page_past_the_end_is_empty_but_counted(lot_index: LotIndex) -> None:
     await lot_index.put(LOTS)
     hits = await lot_index.search(SearchQuery.of(q="백자", max_krw=MAX_KRW), PageRequest(5, 10))

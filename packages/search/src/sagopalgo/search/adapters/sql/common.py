@@ -237,6 +237,12 @@ class SqlLotIndex:
         else:
             order = _SORTS[SearchSort.NEWEST if query.sort is SearchSort.RELEVANCE else query.sort]
         async with self._engine.connect() as conn:
+            if conn.dialect.name == "sqlite":
+                # The facets and the items must come from one moment. MariaDB's transaction reads
+                # one snapshot (REPEATABLE READ); SQLite's driver opens no transaction for reads,
+                # so each statement would read its own, and a write between them gave facets that
+                # counted a lot the items no longer held. BEGIN makes the two one read (WAL).
+                await conn.exec_driver_sql("BEGIN")
             grouped = await conn.execute(
                 select(_d.category_id, _d.status, func.count())
                 .select_from(source)
